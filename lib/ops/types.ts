@@ -1,0 +1,51 @@
+// Every operation reads the current state, decides, and only then changes (pyinfra's
+// lesson): the decision is a pure function of state + arguments, so check mode is free
+// and unit tests are data ("given this state, expect these commands").
+import type { Transport, BecomeOptions } from '../transport/types.ts';
+import type { Facts } from '../facts/types.ts';
+
+export type OpStatus = 'ok' | 'changed' | 'skipped' | 'failed';
+
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+export interface OpResult {
+  status: OpStatus;
+  /** Short human text: what was (or would be) done, why skipped, why failed. */
+  msg?: string;
+  /** Unified-style content diffs (shown under --diff). */
+  diff?: FileDiff[];
+  /** Commands run (or that would run, in check mode) to apply the change. */
+  commands?: string[];
+  stdout?: string;
+  stderr?: string;
+  rc?: number | null;
+  /** Free-form values for later tasks (Ansible's `register`). */
+  data?: Record<string, unknown>;
+}
+
+/** What an operation gets: one host's connection, facts and run modes. */
+export interface OpContext {
+  readonly host: string;
+  readonly transport: Transport;
+  readonly facts: Facts;
+  /** --check: decide and report, change nothing. */
+  readonly check: boolean;
+  /** --diff: compute content diffs. */
+  readonly diff: boolean;
+  /** Run privileged commands through sudo (false when connected as root). */
+  readonly become: boolean | BecomeOptions;
+  /** Debug log line (shown with -v), already redacted by the reporter. */
+  log(message: string): void;
+}
+
+/** An operation: call it with a context; it never throws for a failed command, it returns failed. */
+export type Op = (ctx: OpContext) => Promise<OpResult>;
+
+export const ok = (msg?: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'ok', msg, ...extra });
+export const changed = (msg?: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'changed', msg, ...extra });
+export const skipped = (reason: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'skipped', msg: reason, ...extra });
+export const failed = (msg: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'failed', msg, ...extra });

@@ -1,0 +1,37 @@
+// How to reach one host, resolved from inventory vars (ansible_* names are accepted as
+// aliases of drover_* so existing Ansible inventories work unchanged).
+import { z } from 'zod';
+
+export const ConnectionSchema = z.strictObject({
+  /** Inventory name. */
+  name: z.string(),
+  /** 'ssh' (default) or 'local' (the controller itself, ansible_connection=local). */
+  kind: z.enum(['ssh', 'local']).default('ssh'),
+  /** Address to connect to (ansible_host); defaults to the inventory name. */
+  address: z.string(),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().default('root'),
+  /** Private key files to try (ansible_ssh_private_key_file). */
+  privateKeyFiles: z.array(z.string()).default([]),
+  /** Login password (ansible_password): a secret. */
+  password: z.string().optional(),
+  /** ssh-agent socket; defaults to $SSH_AUTH_SOCK. */
+  agent: z.string().optional(),
+  /** Bastion(s) as OpenSSH ProxyJump: "user@host:port[,user@host2]". */
+  proxyJump: z.string().optional(),
+  become: z.boolean().default(false),
+  becomeUser: z.string().default('root'),
+  /** sudo password (ansible_become_password): a secret. */
+  becomePassword: z.string().optional(),
+  /** known_hosts files to verify against; default ~/.ssh/known_hosts. */
+  knownHostsFiles: z.array(z.string()).default([]),
+  /** Accept and record unknown host keys (never a mismatch). Off by default. */
+  acceptNewHostKeys: z.boolean().default(false),
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  keepaliveIntervalMs: z.number().int().nonnegative().default(15_000),
+  /** Max concurrent channels on the one connection (OpenSSH MaxSessions is 10). */
+  maxSessions: z.number().int().min(1).max(64).default(10),
+});
+
+export type Connection = z.infer<typeof ConnectionSchema>;
+export type ConnectionInput = z.input<typeof ConnectionSchema>;

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs no host and runs in seconds; `lab` boots real hosts
+// (root + systemd-nspawn) and is skipped with a printed reason when it cannot run,
+// except under CI=true where a missing prerequisite is a failure (see test/lab/prereq.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.{ts,tsx}'],
+          testTimeout: 15_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.{ts,tsx}'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          // Lab tests share one booted lab and real hosts: run files one at a time.
+          fileParallelism: false,
+          sequence: { concurrent: false },
+        },
+      },
+    ],
+  },
+});
