@@ -25,4 +25,7 @@ export interface Inventory {
   /** In definition order. */
   hosts: Map<string, InventoryHost>;
   groups: Map<string, InventoryGroup>;
+  /** Non-fatal findings while loading (skipped terraform outputs, vars files for unknown
+   *  groups/hosts, empty files). Optional: added by lib/inventory. */
+  warnings?: string[];
 }
