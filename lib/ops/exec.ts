@@ -1,0 +1,69 @@
+// Running commands from an op: sudo from the context, failures as results, never throws
+// for a failed command (only an unreachable host escapes, so the runner can mark it).
+import { UnreachableError } from '../errors.ts';
+import type { BecomeOptions, ExecOptions, ExecResult } from '../transport/types.ts';
+import { failed, type Op, type OpContext, type OpResult } from './types.ts';
+
+/** Thrown inside an op body to end it as failed; defineOp turns it into a result. */
+export class OpFailure extends Error {
+  constructor(
+    message: string,
+    readonly extra: Partial<OpResult> = {},
+  ) {
+    super(message);
+    this.name = 'OpFailure';
+  }
+}
+
+/** The sudo option for privileged commands: the context's become, or none. */
+export function sudoOf(ctx: OpContext): boolean | BecomeOptions | undefined {
+  return ctx.become ? ctx.become : undefined;
+}
+
+/** May this context chown files (root login or become)? */
+export function canChown(ctx: OpContext): boolean {
+  return ctx.facts.uid === 0 || !!ctx.become;
+}
+
+/**
+ * Wrap an op body: OpFailure, exec timeouts and unexpected errors become a failed result;
+ * UnreachableError is rethrown because it is a host state, not an op outcome.
+ */
+export function defineOp(body: (ctx: OpContext) => Promise<OpResult>): Op {
+  return async (ctx) => {
+    try {
+      return await body(ctx);
+    } catch (e) {
+      if (e instanceof UnreachableError) throw e;
+      if (e instanceof OpFailure) return failed(e.message, e.extra);
+      return failed(e instanceof Error ? e.message : String(e));
+    }
+  };
+}
+
+/** Run with the context's sudo unless the options say otherwise. */
+export function run(ctx: OpContext, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  return ctx.transport.exec(command, { sudo: sudoOf(ctx), ...options });
+}
+
+/** First useful line(s) of a failed command's output, for messages. */
+export function errText(r: ExecResult): string {
+  const s = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n');
+  return s.length > 500 ? s.slice(0, 500) + '...' : s;
+}
+
+/** Run and require exit 0; otherwise end the op as failed with the output attached. */
+export async function mustRun(ctx: OpContext, what: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  const r = await run(ctx, command, options);
+  if (r.code !== 0) {
+    throw new OpFailure(`${what} failed (rc ${r.code}): ${errText(r)}`, { stdout: r.stdout, stderr: r.stderr, rc: r.code });
+  }
+  return r;
+}
+
+/** Several commands as one exec: `a && b` for one-liners, a `set -e` script otherwise. */
+export function joinCommands(commands: readonly string[]): string {
+  if (commands.length === 1) return commands[0]!;
+  if (commands.every((c) => !c.includes('\n'))) return commands.join(' && ');
+  return ['set -e', ...commands].join('\n');
+}

@@ -1,0 +1,45 @@
+// seq: several ops as one (a task's run() returns one result). Runs in order and stops at
+// the first failure; changed if any changed; diffs and commands concatenated.
+import type { FileDiff, Op, OpResult, OpStatus } from './types.ts';
+
+/** Falsy entries are left out, so `seq(a, cond && b)` reads naturally. */
+export function seq(...ops: Array<Op | false | null | undefined>): Op {
+  const list = ops.filter((o): o is Op => typeof o === 'function');
+  return async (ctx) => {
+    const results: OpResult[] = [];
+    for (const op of list) {
+      const r = await op(ctx);
+      results.push(r);
+      if (r.status === 'failed') break;
+    }
+    return combine(results);
+  };
+}
+
+/** Aggregate results: failed > changed > ok > skipped (all skipped = skipped). */
+export function combine(results: readonly OpResult[]): OpResult {
+  const has = (s: OpStatus) => results.some((r) => r.status === s);
+  const status: OpStatus = has('failed')
+    ? 'failed'
+    : has('changed')
+      ? 'changed'
+      : results.length && results.every((r) => r.status === 'skipped')
+        ? 'skipped'
+        : 'ok';
+  // The message of a failure leads; otherwise what changed (or, if nothing did, every part).
+  const pick = status === 'failed' ? results.filter((r) => r.status === 'failed') : status === 'changed' ? results.filter((r) => r.status === 'changed') : results;
+  const msgs = pick.map((r) => r.msg).filter((m): m is string => !!m);
+  const diff: FileDiff[] = results.flatMap((r) => r.diff ?? []);
+  const commands = results.flatMap((r) => r.commands ?? []);
+  const stdout = results.map((r) => r.stdout).filter(Boolean).join('\n');
+  const stderr = results.map((r) => r.stderr).filter(Boolean).join('\n');
+  const last = results[results.length - 1];
+  const out: OpResult = { status, data: { results } };
+  if (msgs.length) out.msg = msgs.join('; ');
+  if (diff.length) out.diff = diff;
+  if (commands.length) out.commands = commands;
+  if (stdout) out.stdout = stdout;
+  if (stderr) out.stderr = stderr;
+  if (status === 'failed' && last?.rc !== undefined) out.rc = last.rc;
+  return out;
+}
