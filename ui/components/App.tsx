@@ -1,0 +1,103 @@
+// The whole screen: finished lines in <Static> (printed once, then scroll back), and below
+// them the live area (header, host rows, verbose panel, keys) until the recap arrives.
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { Box, Static, useInput, useStdin, useStdout } from 'ink';
+import { isHostVerbose, selectedHost, type StaticItem } from '../state.ts';
+import type { UiStore } from '../store.ts';
+import { Header } from './Header.tsx';
+import { HostTable } from './HostTable.tsx';
+import { DETAIL_HEIGHT, HostDetail } from './HostDetail.tsx';
+import { Footer } from './Footer.tsx';
+import { StaticLine } from './StaticLine.tsx';
+
+export interface AppProps {
+  store: UiStore;
+  /** Called once, on the first q or Ctrl-C. */
+  onAbort: () => void;
+  /** Lines for host rows (the "... and N more" line included); default from the terminal. */
+  maxRows?: number;
+  /** Clock tick for spinner and elapsed times; 0 disables (tests). Default 100 ms. */
+  tickMs?: number;
+  clock?: () => number;
+}
+
+export const MIN_ROWS = 5;
+const DEFAULT_TERMINAL_ROWS = 24;
+// Header, column titles, footer and the line Ink leaves under the frame.
+const CHROME_LINES = 4;
+
+function useTerminalRows(): number {
+  const { stdout } = useStdout();
+  const [rows, setRows] = useState(stdout.rows || DEFAULT_TERMINAL_ROWS);
+  useEffect(() => {
+    const onResize = () => setRows(stdout.rows || DEFAULT_TERMINAL_ROWS);
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return rows;
+}
+
+function useTick(store: UiStore, tickMs: number, clock: () => number, active: boolean): void {
+  useEffect(() => {
+    if (!active || tickMs <= 0) return;
+    store.dispatch({ type: 'ui:tick', now: clock() });
+    const timer = setInterval(() => store.dispatch({ type: 'ui:tick', now: clock() }), tickMs);
+    // The run, not the spinner, decides when the process may exit.
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }, [store, tickMs, clock, active]);
+}
+
+export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now }: AppProps) {
+  const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const { isRawModeSupported } = useStdin();
+  const terminalRows = useTerminalRows();
+  const finished = state.recap !== undefined;
+  const keys = isRawModeSupported === true && !finished;
+  useTick(store, tickMs, clock, !finished);
+
+  useInput(
+    (input, key) => {
+      if (input === 'q' || (key.ctrl && input === 'c')) {
+        // The latest state, not the rendered one: two quick presses still abort once.
+        if (store.getState().aborting) return;
+        store.dispatch({ type: 'ui:abort' });
+        store.flush();
+        onAbort();
+      } else if (input === 'v') {
+        store.dispatch({ type: 'ui:toggleVerbose' });
+        store.flush();
+      } else if (key.upArrow || input === 'k') {
+        store.dispatch({ type: 'ui:select', delta: -1 });
+        store.flush();
+      } else if (key.downArrow || input === 'j') {
+        store.dispatch({ type: 'ui:select', delta: 1 });
+        store.flush();
+      }
+    },
+    { isActive: keys },
+  );
+
+  const host = selectedHost(state);
+  const hostView = host !== undefined ? state.hosts[host] : undefined;
+  const detail = keys && hostView !== undefined && isHostVerbose(state, hostView.name) ? hostView : undefined;
+  const rows = maxRows ?? Math.max(MIN_ROWS, terminalRows - CHROME_LINES - (detail ? DETAIL_HEIGHT : 0) - (state.aborting ? 1 : 0));
+  const hostWidth = Math.min(28, Math.max(4, ...state.order.map((n) => n.length)));
+
+  return (
+    <>
+      {/* <Static> wants a mutable array type; it never mutates it. */}
+      <Static items={state.staticItems as StaticItem[]}>{(item) => <StaticLine key={item.id} item={item} hostWidth={hostWidth} />}</Static>
+      {!finished && (
+        <Box flexDirection="column">
+          <Header state={state} />
+          {state.order.length > 0 && <HostTable state={state} maxRows={rows} showMarker={keys} />}
+          {detail && <HostDetail host={detail} />}
+          <Footer state={state} keys={keys} />
+        </Box>
+      )}
+    </>
+  );
+}
