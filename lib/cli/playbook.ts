@@ -1,0 +1,197 @@
+// runPlaybook(): what `npx tsx playbooks/site.ts -i inventory/lab.yaml ...` does. Parses the
+// flags, loads the inventory, picks a reporter (JSON, the Ink UI on a TTY outside CI, plain
+// lines otherwise), runs the plays with Ctrl-C as a graceful stop, and returns the exit code.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { EXIT, InputError, UsageError } from '../errors.ts';
+import type { Inventory } from '../inventory/types.ts';
+import type { EventSink } from '../report/events.ts';
+import type { OutStream } from '../report/format.ts';
+import { JsonReporter } from '../report/json.ts';
+import { PlainReporter } from '../report/plain.ts';
+import type { ConnectHost, GatherFacts, SelectHosts } from '../run/options.ts';
+import { runPlays } from '../run/runner.ts';
+import type { Play } from '../run/types.ts';
+import { redact } from '../secrets/redact.ts';
+import { parsePlaybookArgs, type CliOptions } from './args.ts';
+import { listHosts, listTasks } from './list.ts';
+import { usage } from './usage.ts';
+
+export interface PlaybookContext {
+  inventory: Inventory;
+  options: CliOptions;
+}
+
+export interface PlaybookMeta {
+  name: string;
+  /** The plays, or a function building them from the inventory and options. */
+  plays: Play[] | ((ctx: PlaybookContext) => Play[] | Promise<Play[]>);
+  version?: string;
+}
+
+export interface TuiHookOptions {
+  verbose: boolean;
+  diff: boolean;
+  /** The UI calls this when the user presses q / Ctrl-C. */
+  onAbort: () => void;
+}
+
+export interface SignalSource {
+  on(event: 'SIGINT', listener: () => void): unknown;
+  off(event: 'SIGINT', listener: () => void): unknown;
+}
+
+export interface PlaybookIO {
+  stdout?: OutStream & { isTTY?: boolean };
+  stderr?: OutStream;
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** Program name for --help. */
+  prog?: string;
+  /** Build the terminal UI; default: ui/index.ts. null: never use a UI. */
+  createTui?: ((opts: TuiHookOptions) => EventSink | Promise<EventSink>) | null;
+  loadInventory?: (sources: string[], opts: { cwd?: string }) => Promise<Inventory>;
+  selectHosts?: SelectHosts;
+  connect?: ConnectHost;
+  gatherFacts?: GatherFacts;
+  /** Where SIGINT comes from (default: process). */
+  signals?: SignalSource;
+  /** Second Ctrl-C: stop now (default: process.exit). */
+  exit?: (code: number) => void;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** CI is "set" unless empty/false/0, as most CI detectors read it. */
+function inCi(env: Readonly<Record<string, string | undefined>>): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+async function defaultTui(opts: TuiHookOptions): Promise<EventSink> {
+  const { createTui } = await import('../../ui/index.ts');
+  return createTui(opts);
+}
+
+export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = process.argv.slice(2), io: PlaybookIO = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
+  const prog = io.prog ?? (process.argv[1] ? `tsx ${basename(process.argv[1])}` : meta.name);
+  const fail = (prefix: string, e: unknown) => {
+    stderr.write(redact(`${prefix}${e instanceof Error ? e.message : String(e)}`) + '\n');
+  };
+
+  let sink: EventSink | undefined;
+  const signals = io.signals ?? process;
+  let onSigint: (() => void) | undefined;
+  try {
+    const opts = parsePlaybookArgs(argv, { cwd });
+    if (opts.help) {
+      stdout.write(usage(prog));
+      return EXIT.ok;
+    }
+    if (opts.version) {
+      stdout.write(`${meta.version ? `${meta.name} ${meta.version}` : meta.name} (drover ${packageVersion()})\n`);
+      return EXIT.ok;
+    }
+    if (opts.inventory.length === 0) throw new UsageError('no inventory: pass -i INVENTORY (a file, a directory, or "host1,host2,")');
+
+    const load = io.loadInventory ?? (await import('../inventory/index.ts')).loadInventory;
+    const inventory = await load(opts.inventory, { cwd });
+    const plays = typeof meta.plays === 'function' ? await meta.plays({ inventory, options: opts }) : meta.plays;
+    const select = io.selectHosts ?? (await import('../inventory/index.ts')).selectHosts;
+
+    if (opts.listHosts || opts.listTasks) {
+      if (opts.listHosts) stdout.write(listHosts(inventory, plays, select, opts.limit));
+      if (opts.listTasks) stdout.write(listTasks(plays, { tags: opts.tags, skipTags: opts.skipTags }));
+      return EXIT.ok;
+    }
+
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    if (opts.json) sink = new JsonReporter({ out: stdout });
+    else if (stdout.isTTY && !inCi(env) && io.createTui !== null) {
+      try {
+        sink = await (io.createTui ?? defaultTui)({ verbose: opts.verbosity > 0, diff: opts.diff, onAbort: abort });
+      } catch (e) {
+        fail('warning: terminal UI unavailable, using plain output: ', e);
+      }
+    }
+    sink ??= new PlainReporter({ out: stdout, verbosity: opts.verbosity, diff: opts.diff });
+
+    let interrupts = 0;
+    onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        stderr.write('Interrupted: no new task will start; waiting for running tasks (Ctrl-C again to stop now)\n');
+        abort();
+      } else (io.exit ?? process.exit)(EXIT.interrupted);
+    };
+    signals.on('SIGINT', onSigint);
+
+    const recap = await runPlays(plays, {
+      inventory,
+      sink,
+      playbook: meta.name,
+      check: opts.check,
+      diff: opts.diff,
+      limit: opts.limit,
+      tags: opts.tags,
+      skipTags: opts.skipTags,
+      forks: opts.forks,
+      extraVars: opts.extraVars,
+      extraVarOrigins: opts.extraVarOrigins,
+      connectionDefaults: {
+        ...(opts.user ? { user: opts.user } : {}),
+        ...(opts.privateKeys.length ? { privateKeyFiles: opts.privateKeys } : {}),
+        ...(opts.knownHosts.length ? { knownHostsFiles: opts.knownHosts } : {}),
+        ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+      },
+      signal: controller.signal,
+      selectHosts: select,
+      ...(io.connect ? { connect: io.connect } : {}),
+      ...(io.gatherFacts ? { gatherFacts: io.gatherFacts } : {}),
+    });
+    return recap.exitCode;
+  } catch (e) {
+    await closeQuietly(sink);
+    sink = undefined;
+    if (e instanceof UsageError) {
+      fail('error: ', e);
+      stderr.write(`(${prog} --help shows the options)\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError) {
+      fail('error: ', e);
+      return EXIT.invalidInput;
+    }
+    fail('internal error: ', e instanceof Error && e.stack ? e.stack : e);
+    return EXIT.internal;
+  } finally {
+    if (onSigint) signals.off('SIGINT', onSigint);
+    await closeQuietly(sink);
+  }
+}
+
+async function closeQuietly(sink: EventSink | undefined): Promise<void> {
+  try {
+    await sink?.close?.();
+  } catch {
+    // Output teardown must not hide the run's result.
+  }
+}
+
+/** The tiny entry point a playbook file calls: `await main({ name: 'site', plays })`. */
+export async function main(meta: PlaybookMeta, argv?: readonly string[], io?: PlaybookIO): Promise<number> {
+  const code = await runPlaybook(meta, argv, io);
+  process.exitCode = code;
+  return code;
+}

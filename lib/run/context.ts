@@ -1,0 +1,60 @@
+// Builds the HostCtx a task sees: this host's variables and registry, with the transport
+// and facts of whichever host actually runs it (itself, or the delegate).
+import type { Facts } from '../facts/types.ts';
+import type { Inventory } from '../inventory/types.ts';
+import type { OpResult } from '../ops/types.ts';
+import type { Transport } from '../transport/types.ts';
+import type { HostCtx } from './types.ts';
+
+/** Ansible booleans as they come from YAML or INI inventories. */
+export function truthy(v: unknown): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  const s = String(v).trim().toLowerCase();
+  if (['true', 'yes', 'on', '1', 'y'].includes(s)) return true;
+  if (['false', 'no', 'off', '0', 'n', ''].includes(s)) return false;
+  return undefined;
+}
+
+/** sudo when the play (or the host's drover_become/ansible_become) asks, unless we are root. */
+export function wantsBecome(playBecome: boolean | undefined, vars: Readonly<Record<string, unknown>>, facts: Facts): boolean {
+  const want = playBecome ?? truthy(vars.drover_become ?? vars.ansible_become) ?? false;
+  return want && facts.uid !== 0;
+}
+
+export interface CtxInput {
+  host: string;
+  transport: Transport;
+  facts: Facts;
+  check: boolean;
+  diff: boolean;
+  become: boolean;
+  vars: unknown;
+  hostVars: Readonly<Record<string, unknown>>;
+  inventory: Inventory;
+  groups: readonly string[];
+  registered: Record<string, OpResult>;
+  factsOf: (host: string) => Facts | undefined;
+  log: (msg: string) => void;
+}
+
+export function makeHostCtx(i: CtxInput): HostCtx<unknown> {
+  const ctx: HostCtx<unknown> = {
+    host: i.host,
+    transport: i.transport,
+    facts: i.facts,
+    check: i.check,
+    diff: i.diff,
+    become: i.become,
+    log: i.log,
+    vars: i.vars,
+    hostVars: i.hostVars,
+    inventory: i.inventory,
+    groups: i.groups,
+    factsOf: i.factsOf,
+    registered: i.registered,
+    run: (op) => op(ctx),
+  };
+  return ctx;
+}

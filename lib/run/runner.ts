@@ -1,0 +1,545 @@
+// runPlays(): plays -> batches -> tasks across hosts, with Ansible's semantics (see README
+// "Execution semantics"). Events go out through one redacting sink; the recap is returned
+// and also emitted as the last event. The caller owns (and closes) the sink.
+import PQueue from 'p-queue';
+import { UnreachableError } from '../errors.ts';
+import type { OpResult } from '../ops/types.ts';
+import type { DroverEvent, EventSink, TaskStatus } from '../report/events.ts';
+import { redactingSink } from '../report/redacting-sink.ts';
+import { redact } from '../secrets/redact.ts';
+import type { InventoryHost } from '../inventory/types.ts';
+import type { Transport } from '../transport/types.ts';
+import { errorMessage, runWithRetries, normaliseResult } from './attempts.ts';
+import { serialBatches, serialLabel } from './batches.ts';
+import { makeHostCtx, wantsBecome } from './context.ts';
+import { defaultCheckConnections, defaultConnect, defaultGatherFacts, defaultSelectHosts } from './defaults.ts';
+import { HostPool, lookupHost } from './host-pool.ts';
+import type { Recap, RunOptions } from './options.ts';
+import { planPlays, type HandlerStep, type HostPlan, type PlayPlan, type Step } from './plan.ts';
+import { RecapBuilder } from './recap.ts';
+import type { HostCtx, Play } from './types.ts';
+
+type NoTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
+export type EventInput = NoTs<DroverEvent>;
+
+/** Output kept per stream in task_end events (the tail: errors are usually at the end). */
+const MAX_OUTPUT = 32 * 1024;
+
+function clip(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  if (s.length <= MAX_OUTPUT) return s;
+  return `[... ${s.length - MAX_OUTPUT} chars cut]\n${s.slice(-MAX_OUTPUT)}`;
+}
+
+/** Per host, for the whole run. */
+interface RunHost {
+  registered: Record<string, OpResult>;
+  failed: boolean;
+  unreachable: boolean;
+}
+
+/** Per host, for one batch of one play. */
+interface BatchHost {
+  name: string;
+  plan: HostPlan;
+  run: RunHost;
+  ready: boolean;
+  /** Its tasks are over (failed or unreachable). */
+  stopped: boolean;
+  failedHere: boolean;
+  unreachableHere: boolean;
+  /** Index of the next task it has not started (for aborted counts). */
+  next: number;
+  notified: Set<number>;
+  handlersRun: Set<number>;
+  handlerFailed: boolean;
+}
+
+interface Batch {
+  plan: PlayPlan;
+  hosts: BatchHost[];
+  /** run_once results by step index, shared by the batch's hosts. */
+  once: Map<number, Promise<Outcome>>;
+  /** Why the play stopped early (any_errors_fatal, max_fail_percentage). */
+  stop: string | null;
+}
+
+interface Outcome {
+  status: TaskStatus;
+  result: OpResult;
+  durationMs: number;
+  attempts?: number;
+  delegatedTo?: string;
+  /** Host that actually ran it (differs for run_once). */
+  ranOn: string;
+}
+
+export async function runPlays(plays: readonly Play[], options: RunOptions): Promise<Recap> {
+  const select = options.selectHosts ?? (await defaultSelectHosts());
+  // Validate everything first: a bad variable stops the run before any host is touched.
+  const plans = planPlays(plays, {
+    inventory: options.inventory,
+    select,
+    limit: options.limit,
+    tags: options.tags,
+    skipTags: options.skipTags,
+    extraVars: options.extraVars,
+    extraVarOrigins: options.extraVarOrigins,
+  });
+  if (!options.connect) {
+    const check = await defaultCheckConnections(options.connectionDefaults);
+    for (const name of new Set(plans.flatMap((p) => p.hosts))) check(withExtraVars(options.inventory.hosts.get(name)!, options));
+  }
+  return new Run(options, plans).execute();
+}
+
+/** -e has the last word on connection variables too (-e ansible_user=debian), as in Ansible. */
+function withExtraVars(host: InventoryHost, options: RunOptions): InventoryHost {
+  const extra = options.extraVars;
+  if (!extra || Object.keys(extra).length === 0) return host;
+  const origins = { ...host.origins };
+  for (const k of Object.keys(extra)) origins[k] = options.extraVarOrigins?.[k] ?? { file: '--extra-vars' };
+  return { ...host, vars: { ...host.vars, ...extra }, origins };
+}
+
+class Run {
+  private readonly sink: EventSink;
+  private readonly recap = new RecapBuilder();
+  private readonly pool: HostPool;
+  private readonly queue: PQueue;
+  private readonly hosts = new Map<string, RunHost>();
+  private readonly check: boolean;
+  private readonly diff: boolean;
+  private readonly forks: number;
+  /** Set when a play's failure policy ends the whole run. */
+  private stopRun: string | null = null;
+
+  constructor(
+    private readonly options: RunOptions,
+    private readonly plans: PlayPlan[],
+  ) {
+    this.sink = redactingSink(options.sink);
+    this.check = options.check ?? false;
+    this.diff = options.diff ?? false;
+    this.forks = Math.max(1, Math.floor(options.forks ?? 10));
+    this.queue = new PQueue({ concurrency: this.forks });
+    const connect = options.connect;
+    const gather = options.gatherFacts;
+    this.pool = new HostPool(
+      options.inventory,
+      async () => connect ?? (await defaultConnect(options.connectionDefaults)),
+      async () => gather ?? (await defaultGatherFacts()),
+      (h) => withExtraVars(h, options),
+    );
+  }
+
+  private get aborted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  private sinkFailed = false;
+
+  /** A broken reporter must not stop a run halfway through a change: say so once, go on. */
+  private emit(ev: EventInput): void {
+    try {
+      this.sink.emit({ ts: Date.now(), ...ev } as DroverEvent);
+    } catch (e) {
+      if (this.sinkFailed) return;
+      this.sinkFailed = true;
+      process.stderr.write(`drover: event reporter failed, output may be incomplete: ${redact(errorMessage(e))}\n`);
+    }
+  }
+
+  private runHost(name: string): RunHost {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { registered: {}, failed: false, unreachable: false };
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  async execute(): Promise<Recap> {
+    const started = Date.now();
+    const touched = new Set(this.plans.flatMap((p) => p.hosts));
+    const all = [...this.options.inventory.hosts.keys()].filter((h) => touched.has(h));
+    this.emit({
+      type: 'run_start',
+      playbook: this.options.playbook ?? 'playbook',
+      check: this.check,
+      diff: this.diff,
+      hosts: all,
+      forks: this.forks,
+    });
+    for (const h of all) this.recap.touch(h);
+    try {
+      if (all.length) await this.pool.preload();
+      for (const plan of this.plans) {
+        if (this.aborted || this.stopRun) break;
+        await this.runPlay(plan);
+      }
+    } finally {
+      await this.pool.closeAll();
+    }
+    const recap = this.recap.build(Date.now() - started, this.aborted);
+    this.emit({
+      type: 'recap',
+      hosts: recap.hosts,
+      durationMs: recap.durationMs,
+      exitCode: recap.exitCode,
+      ...(recap.aborted ? { aborted: true } : {}),
+    });
+    return recap;
+  }
+
+  private async runPlay(plan: PlayPlan): Promise<void> {
+    const { play } = plan;
+    const started = Date.now();
+    // Like Ansible, hosts that failed or were unreachable in an earlier play sit out the rest.
+    const hosts = plan.hosts.filter((h) => !this.runHost(h).failed && !this.runHost(h).unreachable);
+    for (const w of plan.warnings) this.emit({ type: 'log', level: 'warn', msg: w });
+    const serial = serialLabel(play.serial);
+    this.emit({
+      type: 'play_start',
+      play: play.name,
+      hosts,
+      strategy: play.strategy ?? 'linear',
+      ...(serial !== undefined ? { serial } : {}),
+    });
+    for (const h of hosts) this.emit({ type: 'host_state', host: h, state: 'waiting' });
+
+    const batches = serialBatches(hosts, play.serial);
+    for (let bi = 0; bi < batches.length; bi++) {
+      const names = batches[bi]!;
+      if (this.aborted || this.stopRun) {
+        for (const h of names) {
+          if (this.aborted) this.recap.addAborted(h, plan.steps.length);
+          this.emit({ type: 'host_state', host: h, state: 'done', msg: this.aborted ? 'not run (aborted)' : `not run: ${this.stopRun}` });
+        }
+        continue;
+      }
+      const batch: Batch = {
+        plan,
+        once: new Map(),
+        stop: null,
+        hosts: names.map((name) => ({
+          name,
+          plan: plan.vars.get(name)!,
+          run: this.runHost(name),
+          ready: false,
+          stopped: false,
+          failedHere: false,
+          unreachableHere: false,
+          next: 0,
+          notified: new Set(),
+          handlersRun: new Set(),
+          handlerFailed: false,
+        })),
+      };
+      if (play.strategy === 'free') await this.free(batch);
+      else await this.linear(batch);
+      this.finishBatch(batch, bi < batches.length - 1);
+    }
+    this.emit({ type: 'play_end', play: play.name, durationMs: Date.now() - started });
+  }
+
+  /** Lockstep: every host of the batch finishes task N before any starts task N+1. */
+  private async linear(batch: Batch): Promise<void> {
+    await Promise.all(batch.hosts.map((bh) => this.queue.add(() => this.prepare(bh, batch))));
+    for (const step of batch.plan.steps) {
+      if (this.aborted || batch.stop) break;
+      const active = batch.hosts.filter((bh) => bh.ready && !bh.stopped);
+      if (active.length === 0) break;
+      await Promise.all(active.map((bh) => this.queue.add(() => this.runStep(bh, step, batch))));
+    }
+    for (const h of batch.plan.handlers) {
+      if (this.aborted) break;
+      const due = batch.hosts.filter((bh) => this.handlerDue(bh, h));
+      await Promise.all(due.map((bh) => this.queue.add(() => this.runHandler(bh, h, batch))));
+    }
+  }
+
+  /** Each host runs its whole list (then its handlers) on its own; forks bounds hosts at once. */
+  private async free(batch: Batch): Promise<void> {
+    await Promise.all(
+      batch.hosts.map((bh) =>
+        this.queue.add(async () => {
+          if (!(await this.prepare(bh, batch))) return;
+          for (const step of batch.plan.steps) {
+            if (this.aborted || batch.stop || bh.stopped) break;
+            await this.runStep(bh, step, batch);
+          }
+          for (const h of batch.plan.handlers) {
+            if (this.aborted) break;
+            if (this.handlerDue(bh, h)) await this.runHandler(bh, h, batch);
+          }
+        }),
+      ),
+    );
+  }
+
+  private handlerDue(bh: BatchHost, h: HandlerStep): boolean {
+    // Notified handlers run even after a later task failed on the host (force_handlers).
+    return bh.ready && bh.notified.has(h.index) && !bh.handlersRun.has(h.index) && !bh.unreachableHere && !bh.handlerFailed;
+  }
+
+  private finishBatch(batch: Batch, moreBatches: boolean): void {
+    const { plan } = batch;
+    for (const bh of batch.hosts) {
+      if (this.aborted && !bh.unreachableHere) {
+        const tasksLeft = bh.stopped ? 0 : plan.steps.length - bh.next;
+        const handlersLeft = bh.handlerFailed ? 0 : [...bh.notified].filter((i) => !bh.handlersRun.has(i)).length;
+        this.recap.addAborted(bh.name, tasksLeft + handlersLeft);
+      }
+      if (bh.failedHere || bh.unreachableHere) continue;
+      const msg = this.aborted ? 'aborted' : batch.stop ? `stopped: ${batch.stop}` : undefined;
+      this.emit({ type: 'host_state', host: bh.name, state: 'done', ...(msg ? { msg } : {}) });
+    }
+    const failed = batch.hosts.filter((bh) => bh.failedHere || bh.unreachableHere).length;
+    if (!this.stopRun && failed === batch.hosts.length && batch.hosts.length > 0 && !this.aborted) {
+      // Ansible ends the playbook when every host of a batch failed: nothing is left to run on.
+      this.stopRun = `every host of the batch failed in play "${plan.play.name}"`;
+      if (moreBatches || this.plans.indexOf(plan) < this.plans.length - 1) this.emit({ type: 'log', level: 'error', msg: `NO MORE HOSTS LEFT: ${this.stopRun}` });
+    }
+  }
+
+  /** Connect (once per run) and gather facts (once per run) before the host's first task. */
+  private async prepare(bh: BatchHost, batch: Batch): Promise<boolean> {
+    if (this.aborted) return false;
+    const { play } = batch.plan;
+    const t0 = Date.now();
+    if (!this.pool.isOpen(bh.name)) this.emit({ type: 'host_state', host: bh.name, state: 'connecting' });
+    let t: Transport;
+    try {
+      t = await this.pool.transport(bh.name);
+    } catch (e) {
+      this.recap.count(bh.name, 'unreachable');
+      this.markUnreachable(bh, errorMessage(e), batch);
+      return false;
+    }
+    if (play.gatherFacts !== false && !this.pool.hasFacts(bh.name)) {
+      const base = { host: bh.name, play: play.name, task: 'Gathering Facts' };
+      this.emit({ type: 'task_start', ...base });
+      const f0 = Date.now();
+      let status: TaskStatus = 'ok';
+      let msg: string | undefined;
+      try {
+        await this.pool.gatherFacts(bh.name, t);
+      } catch (e) {
+        status = e instanceof UnreachableError ? 'unreachable' : 'failed';
+        msg = errorMessage(e);
+      }
+      const durationMs = Date.now() - f0;
+      this.emit({ type: 'task_end', ...base, status, durationMs, ...(msg ? { msg } : {}) });
+      this.recap.count(bh.name, status);
+      this.recap.task({ host: bh.name, task: base.task, durationMs });
+      if (status !== 'ok') {
+        this.recap.addTime(bh.name, Date.now() - t0);
+        if (status === 'unreachable') this.markUnreachable(bh, msg ?? 'unreachable', batch);
+        else this.markFailed(bh, msg ?? 'fact gathering failed', batch);
+        return false;
+      }
+    }
+    this.recap.addTime(bh.name, Date.now() - t0);
+    bh.ready = true;
+    this.emit({ type: 'host_state', host: bh.name, state: 'running' });
+    return true;
+  }
+
+  private async runStep(bh: BatchHost, step: Step, batch: Batch): Promise<void> {
+    if (this.aborted || bh.stopped) return;
+    bh.next = step.index + 1;
+    if (!step.task.runOnce) {
+      this.apply(bh, step, await this.execTask(bh, step, batch), batch);
+      return;
+    }
+    // run_once: the first host to reach the task runs it (in linear order, the batch's
+    // first active host); every other host of the batch gets the same result.
+    let shared = batch.once.get(step.index);
+    if (!shared) {
+      shared = this.execTask(bh, step, batch);
+      batch.once.set(step.index, shared);
+      this.apply(bh, step, await shared, batch);
+      return;
+    }
+    const out = await shared;
+    const base = { host: bh.name, play: batch.plan.play.name, role: step.role.name, task: step.task.name };
+    this.emit({ type: 'task_start', ...base });
+    this.emit({ type: 'task_end', ...base, ...this.endFields(out, step), msg: `run_once on ${out.ranOn}${out.result.msg ? `: ${out.result.msg}` : ''}` });
+    this.apply(bh, step, out, batch);
+  }
+
+  private endFields(out: Outcome, step: Step | null) {
+    const r = out.result;
+    const ignored = step?.task.ignoreErrors && out.status === 'failed';
+    const msg = ignored ? `ignored: ${r.msg ?? 'failed'}` : r.msg;
+    return {
+      status: out.status,
+      durationMs: out.durationMs,
+      ...(msg ? { msg } : {}),
+      ...(r.stderr ? { stderr: clip(r.stderr) } : {}),
+      ...(r.stdout ? { stdout: clip(r.stdout) } : {}),
+      ...(r.rc !== undefined ? { rc: r.rc } : {}),
+      ...(r.diff?.length ? { diff: r.diff } : {}),
+      ...(out.attempts !== undefined ? { attempts: out.attempts } : {}),
+      ...(out.delegatedTo ? { delegatedTo: out.delegatedTo } : {}),
+    };
+  }
+
+  private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play): HostCtx<unknown> {
+    const facts = this.pool.factsOrUnknown(factsHost);
+    return makeHostCtx({
+      host: bh.name,
+      transport,
+      facts,
+      check: this.check,
+      diff: this.diff,
+      become: wantsBecome(play.become, bh.plan.hostVars, facts),
+      vars: bh.plan.roleVars[ri],
+      hostVars: bh.plan.hostVars,
+      inventory: this.options.inventory,
+      groups: this.options.inventory.hosts.get(bh.name)?.groups ?? [],
+      registered: bh.run.registered,
+      factsOf: (h) => this.pool.factsOf(h),
+      log: (msg) => this.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
+    });
+  }
+
+  /** Context on the delegate: its transport and facts, this host's vars and registry. */
+  private async delegateCtx(bh: BatchHost, ri: number, target: string, play: Play): Promise<HostCtx<unknown>> {
+    if (!lookupHost(this.options.inventory, target)) throw new Error(`delegateTo: host "${target}" is not in the inventory`);
+    const t = await this.pool.transport(target);
+    if (play.gatherFacts !== false && !this.pool.hasFacts(target)) {
+      try {
+        await this.pool.gatherFacts(target, t);
+      } catch (e) {
+        if (e instanceof UnreachableError) throw e;
+        this.emit({ type: 'log', host: bh.name, level: 'warn', msg: `facts of delegate ${target} unavailable: ${errorMessage(e)}` });
+      }
+    }
+    return this.ctxFor(bh, ri, t, target, play);
+  }
+
+  private async execTask(bh: BatchHost, step: Step, batch: Batch): Promise<Outcome> {
+    const { task } = step;
+    const { play } = batch.plan;
+    const base = { host: bh.name, play: play.name, role: step.role.name, task: task.name };
+    this.emit({ type: 'task_start', ...base });
+    const t0 = Date.now();
+    let status: TaskStatus;
+    let result: OpResult;
+    let attempts: number | undefined;
+    let delegatedTo: string | undefined;
+    try {
+      const ctx = this.ctxFor(bh, step.ri, await this.pool.transport(bh.name), bh.name, play);
+      const w = task.when ? task.when(ctx) : true;
+      if (w !== true) {
+        result = { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };
+      } else {
+        let runCtx = ctx;
+        const target = typeof task.delegateTo === 'function' ? task.delegateTo(ctx) : task.delegateTo;
+        if (target && target !== bh.name) {
+          delegatedTo = target;
+          runCtx = await this.delegateCtx(bh, step.ri, target, play);
+        }
+        ({ result, attempts } = await runWithRetries(task, runCtx, {
+          signal: this.options.signal,
+          onRetry: (n, max, last) =>
+            this.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` }),
+        }));
+      }
+      status = result.status;
+    } catch (e) {
+      status = e instanceof UnreachableError ? 'unreachable' : 'failed';
+      result = { status: 'failed', msg: errorMessage(e) };
+    }
+    const out: Outcome = { status, result, durationMs: Date.now() - t0, attempts, delegatedTo, ranOn: bh.name };
+    this.emit({ type: 'task_end', ...base, ...this.endFields(out, step) });
+    this.recap.addTime(bh.name, out.durationMs);
+    this.recap.task({ host: bh.name, role: step.role.name, task: task.name, durationMs: out.durationMs });
+    return out;
+  }
+
+  /** Count, register, notify, and apply the failure policy for one host's result. */
+  private apply(bh: BatchHost, step: Step, out: Outcome, batch: Batch): void {
+    const { task } = step;
+    const ignored = out.status === 'failed' && task.ignoreErrors === true;
+    // Ansible counts an ignored failure as ok (and the host goes on).
+    this.recap.count(bh.name, ignored ? 'ok' : out.status);
+    if (task.register) bh.run.registered[task.register] = out.result;
+    if (out.status === 'changed') {
+      for (const hi of step.notify) {
+        bh.notified.add(hi);
+        this.emit({ type: 'handler_notify', host: bh.name, handler: batch.plan.handlers[hi]!.handler.name, by: task.name });
+      }
+    }
+    if (out.status === 'unreachable') this.markUnreachable(bh, out.result.msg ?? 'unreachable', batch);
+    else if (out.status === 'failed' && !ignored) this.markFailed(bh, out.result.msg ?? `task "${task.name}" failed`, batch);
+  }
+
+  private async runHandler(bh: BatchHost, h: HandlerStep, batch: Batch): Promise<void> {
+    if (this.aborted || !this.handlerDue(bh, h)) return;
+    bh.handlersRun.add(h.index);
+    const { play } = batch.plan;
+    const base = { host: bh.name, play: play.name, role: h.role.name, task: h.handler.name, handler: true };
+    this.emit({ type: 'task_start', ...base });
+    const t0 = Date.now();
+    let status: TaskStatus;
+    let result: OpResult;
+    try {
+      const ctx = this.ctxFor(bh, h.ri, await this.pool.transport(bh.name), bh.name, play);
+      const w = h.handler.when ? h.handler.when(ctx) : true;
+      result = w === true ? normaliseResult(await h.handler.run(ctx)) : { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };
+      status = result.status;
+    } catch (e) {
+      status = e instanceof UnreachableError ? 'unreachable' : 'failed';
+      result = { status: 'failed', msg: errorMessage(e) };
+    }
+    const out: Outcome = { status, result, durationMs: Date.now() - t0, ranOn: bh.name };
+    this.emit({ type: 'task_end', ...base, ...this.endFields(out, null) });
+    this.recap.count(bh.name, status);
+    this.recap.addTime(bh.name, out.durationMs);
+    this.recap.task({ host: bh.name, role: h.role.name, task: h.handler.name, durationMs: out.durationMs, handler: true });
+    if (status === 'unreachable') this.markUnreachable(bh, result.msg ?? 'unreachable', batch);
+    else if (status === 'failed') {
+      // A failed handler ends this host's handlers; the host is failed.
+      bh.handlerFailed = true;
+      if (!bh.failedHere) this.markFailed(bh, result.msg ?? `handler "${h.handler.name}" failed`, batch);
+    }
+  }
+
+  private markFailed(bh: BatchHost, msg: string, batch: Batch): void {
+    bh.stopped = true;
+    bh.failedHere = true;
+    bh.run.failed = true;
+    this.recap.markFailed(bh.name);
+    this.emit({ type: 'host_state', host: bh.name, state: 'failed', msg });
+    this.applyPolicy(batch, bh.name);
+  }
+
+  private markUnreachable(bh: BatchHost, msg: string, batch: Batch): void {
+    bh.stopped = true;
+    bh.unreachableHere = true;
+    bh.run.unreachable = true;
+    this.recap.markUnreachable(bh.name);
+    this.emit({ type: 'host_state', host: bh.name, state: 'unreachable', msg });
+    this.applyPolicy(batch, bh.name);
+  }
+
+  /** any_errors_fatal and max_fail_percentage: stop the batch, and the run after it. */
+  private applyPolicy(batch: Batch, host: string): void {
+    if (batch.stop) return;
+    const { play } = batch.plan;
+    if (play.anyErrorsFatal) {
+      batch.stop = `any_errors_fatal (${host} failed)`;
+    } else if (play.maxFailPercentage !== undefined) {
+      const failed = batch.hosts.filter((bh) => bh.failedHere || bh.unreachableHere).length;
+      const pct = (failed / batch.hosts.length) * 100;
+      if (pct > play.maxFailPercentage) batch.stop = `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed}/${batch.hosts.length} hosts failed)`;
+    }
+    if (batch.stop) {
+      this.stopRun ??= batch.stop;
+      this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${batch.stop}` });
+    }
+  }
+}
