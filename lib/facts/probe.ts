@@ -1,0 +1,72 @@
+// The facts probe: one POSIX sh script, sent on stdin to `sh -s`, that prints raw evidence
+// in sections. It needs no python and uses no bash-isms, so it runs on dash, bash and
+// busybox ash alike (Debian, RHEL-likes, Alpine, Flatcar). Every decision (family, init,
+// container...) is made by the TypeScript parser, which is unit tested on captured output.
+
+export const SECTION_PREFIX = '::drover-facts:';
+
+export const PROBE_SCRIPT = `# drover facts probe
+LC_ALL=C; export LC_ALL
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
+sec() { printf '\\n${SECTION_PREFIX}%s\\n' "$1"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+sec hostname; uname -n
+sec os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+sec kernel; uname -r
+sec arch; uname -m
+
+sec init
+[ -d /run/systemd/system ] && echo run_systemd=1
+echo "pid1=$(cat /proc/1/comm 2>/dev/null)"
+have openrc && echo openrc=1
+[ -f /etc/inittab ] && echo inittab=1
+
+sec pkg
+for p in apt-get dnf yum apk; do command -v "$p" 2>/dev/null; done
+
+sec container
+have systemd-detect-virt && echo "detect=$(systemd-detect-virt --container 2>/dev/null)"
+[ -f /run/systemd/container ] && echo "run_container=$(cat /run/systemd/container 2>/dev/null)"
+[ -f /.dockerenv ] && echo dockerenv=1
+[ -f /run/.containerenv ] && echo containerenv=1
+if [ -r /proc/1/environ ]; then
+  v=$({ tr '\\000' '\\n' < /proc/1/environ; } 2>/dev/null | sed -n 's/^container=//p' | head -n 1)
+  [ -n "$v" ] && echo "environ=$v"
+fi
+
+sec vm
+have systemd-detect-virt && echo "detect=$(systemd-detect-virt --vm 2>/dev/null)"
+for f in sys_vendor product_name; do
+  [ -r /sys/class/dmi/id/$f ] && echo "$f=$(cat /sys/class/dmi/id/$f 2>/dev/null)"
+done
+grep -q '^flags.* hypervisor' /proc/cpuinfo 2>/dev/null && echo hypervisor_flag=1
+
+sec python
+command -v python3 2>/dev/null || command -v python 2>/dev/null
+
+if have ip; then
+  sec ip-link; ip -o link show 2>/dev/null
+  sec ip-addr; ip -o addr show 2>/dev/null
+  sec ip-route; ip -4 route show 2>/dev/null | grep '^default'
+else
+  sec sys-net
+  for d in /sys/class/net/*; do
+    [ -e "$d" ] || continue
+    echo "\${d##*/} $(cat "$d/address" 2>/dev/null) $(cat "$d/flags" 2>/dev/null)"
+  done
+  sec if-inet6; cat /proc/net/if_inet6 2>/dev/null
+  sec fib-trie; cat /proc/net/fib_trie 2>/dev/null
+  sec proc-route; cat /proc/net/route 2>/dev/null
+fi
+
+sec meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
+sec cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo 2>/dev/null
+sec uid; id -u
+sec selinux
+have getenforce && echo "getenforce=$(getenforce 2>/dev/null)"
+[ -d /sys/fs/selinux ] && echo fs=1
+[ -r /sys/fs/selinux/enforce ] && echo "enforce=$(cat /sys/fs/selinux/enforce 2>/dev/null)"
+sec end
+exit 0
+`;

@@ -1,0 +1,156 @@
+// What the ssh and local transports share: both run one sh command line with bytes on
+// stdin (runLine), and everything else (sudo, env, cwd, put, get, killing a timed-out
+// command's tree) is built on that, so the two behave the same.
+import { randomBytes } from 'node:crypto';
+import { TimeoutError } from '../errors.ts';
+import { addSecret, redact } from '../secrets/redact.ts';
+import { quote } from '../shell/quote.ts';
+import { GetError, PutError } from './file-errors.ts';
+import { buildPutScript, interpretPutResult } from './put-script.ts';
+import { buildCommand, killScript, resolveBecome, sudoFailureHint, type Become, type BecomeDefaults } from './remote-command.ts';
+import {
+  PutValidateError,
+  type BecomeOptions,
+  type ExecOptions,
+  type ExecResult,
+  type PutOptions,
+  type Transport,
+} from './types.ts';
+
+export interface RawResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  code: number | null;
+  signal?: string;
+  durationMs: number;
+}
+
+interface RawOptions {
+  stdin?: string | Buffer;
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** How long the clean-up of a timed-out command may take. */
+const KILL_TIMEOUT_MS = 15_000;
+
+export abstract class ShellTransport implements Transport {
+  private readonly cleanups = new Set<Promise<unknown>>();
+
+  protected constructor(
+    readonly name: string,
+    private readonly becomeDefaults: BecomeDefaults,
+  ) {
+    addSecret(becomeDefaults.becomePassword);
+  }
+
+  /** Whether the login user is root (then becoming root needs no sudo). */
+  protected abstract loginIsRoot(): boolean;
+
+  /**
+   * Run one line with the login shell, stdin fed then closed. Rejects with TimeoutError
+   * after timeoutMs (having stopped waiting for the command), UnreachableError when the
+   * connection fails.
+   */
+  protected abstract runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult>;
+
+  abstract connect(): Promise<void>;
+  protected abstract disconnect(): Promise<void>;
+
+  async close(): Promise<void> {
+    // Let kills of timed-out commands finish first: they need the connection.
+    await Promise.allSettled([...this.cleanups]);
+    await this.disconnect();
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const become = this.become(options.sudo);
+    const { raw, viaSudo } = await this.execRaw(command, options, become, true);
+    const res: ExecResult = {
+      stdout: raw.stdout.toString('utf8'),
+      stderr: raw.stderr.toString('utf8'),
+      code: raw.code,
+      durationMs: raw.durationMs,
+      ...(raw.signal ? { signal: raw.signal } : {}),
+    };
+    if (viaSudo) {
+      const hint = sudoFailureHint(res.stderr, res.code, this.name);
+      if (hint) res.stderr = `${res.stderr.replace(/\n?$/, '\n')}${hint}\n`;
+    }
+    // Belt and braces: a remote tool could echo what it was given.
+    res.stdout = redact(res.stdout);
+    res.stderr = redact(res.stderr);
+    return res;
+  }
+
+  async put(path: string, content: string | Buffer, options: PutOptions = {}): Promise<void> {
+    const become = this.become(options.sudo);
+    const script = buildPutScript(path, options);
+    const { raw } = await this.execRaw(script, { stdin: content }, become, true);
+    const r: ExecResult = {
+      stdout: redact(raw.stdout.toString('utf8')),
+      stderr: redact(raw.stderr.toString('utf8')),
+      code: raw.code,
+      durationMs: raw.durationMs,
+    };
+    const outcome = interpretPutResult(r);
+    if (outcome.kind === 'validate-failed') throw new PutValidateError(path, outcome.result);
+    if (outcome.kind === 'failed') throw new PutError(this.name, path, outcome.message);
+  }
+
+  async get(path: string, options: { sudo?: boolean | BecomeOptions } = {}): Promise<Buffer> {
+    const become = this.become(options.sudo);
+    const { raw } = await this.execRaw(`cat -- ${quote(path)}`, {}, become, true);
+    if (raw.code !== 0) {
+      const msg = redact(raw.stderr.toString('utf8')).trim() || `exit ${raw.code}`;
+      throw new GetError(this.name, path, msg);
+    }
+    return raw.stdout;
+  }
+
+  private become(sudo: boolean | BecomeOptions | undefined): Become | null {
+    const b = resolveBecome(sudo, this.becomeDefaults);
+    addSecret(b?.password);
+    return b;
+  }
+
+  private async execRaw(
+    command: string,
+    options: RawOptions,
+    become: Become | null,
+    killOnTimeout: boolean,
+  ): Promise<{ raw: RawResult; viaSudo: boolean }> {
+    const marker = randomBytes(8).toString('hex');
+    const built = buildCommand({
+      command,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      marker,
+      become,
+      loginIsRoot: this.loginIsRoot(),
+    });
+    let stdin: Buffer | undefined = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
+    if (built.stdinPrefix) stdin = Buffer.concat([Buffer.from(built.stdinPrefix), stdin ?? Buffer.alloc(0)]);
+    try {
+      const raw = await this.runLine(built.line, stdin, options.timeoutMs, describe(command));
+      return { raw, viaSudo: built.viaSudo };
+    } catch (e) {
+      if (e instanceof TimeoutError && killOnTimeout) this.killTree(marker, become);
+      throw e;
+    }
+  }
+
+  /** Kill everything a timed-out command started (in the background; close() waits for it). */
+  private killTree(marker: string, become: Become | null): void {
+    const p = this.execRaw(killScript(marker), { timeoutMs: KILL_TIMEOUT_MS }, become, false).catch(() => undefined);
+    this.cleanups.add(p);
+    void p.finally(() => this.cleanups.delete(p));
+  }
+}
+
+/** A short, redacted description of a command for error messages. */
+export function describe(command: string): string {
+  const one = redact(command).replace(/\s+/g, ' ').trim();
+  return one.length > 80 ? `${one.slice(0, 77)}...` : one;
+}
