@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { LabOrder } from './test/lab-order.ts';
 
 // Two projects: `unit` needs no host and runs in seconds; `lab` boots real hosts
 // (root + systemd-nspawn) and is skipped with a printed reason when it cannot run,
-// except under CI=true where a missing prerequisite is a failure (see test/lab/prereq.ts).
+// except under CI=true where a missing prerequisite is a failure (see test/lab/support/lab-env.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -21,7 +22,7 @@ export default defineConfig({
           hookTimeout: 900_000,
           // Lab tests share one booted lab and real hosts: run files one at a time.
           fileParallelism: false,
-          sequence: { concurrent: false },
+          sequence: { concurrent: false, sequencer: LabOrder },
         },
       },
     ],

@@ -82,6 +82,8 @@ async function defaultTui(opts: TuiHookOptions): Promise<EventSink> {
 export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = process.argv.slice(2), io: PlaybookIO = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
+  // A reader that goes away (`| head`) must not crash the run mid-change: stop writing, go on.
+  if (!io.stdout) ignoreEpipe(process.stdout);
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
   const prog = io.prog ?? (process.argv[1] ? `tsx ${basename(process.argv[1])}` : meta.name);
@@ -194,4 +196,10 @@ export async function main(meta: PlaybookMeta, argv?: readonly string[], io?: Pl
   const code = await runPlaybook(meta, argv, io);
   process.exitCode = code;
   return code;
+}
+
+function ignoreEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
 }
