@@ -1,5 +1,7 @@
 // package: packages present / absent / latest through the host's package manager.
-// apt: probe dpkg-query (+ apt-cache policy for latest) and the cache age in one exec;
+// apt: probe dpkg-query (+ apt-cache policy for latest) and the cache age in one exec (the
+// newest *Release file of a successful update, never the lists/ folder mtime, which a fresh
+// image has recent but empty);
 // dnf/yum: rpm -q (+ dnf list --upgrades for latest). The cache is refreshed only when
 // something is to be installed (or nothing is named), so the no-change case is one exec.
 import { quoteArgs } from '../shell/quote.ts';
@@ -61,7 +63,7 @@ export function packageProbeScript(manager: PackageArgs['manager'], names: strin
     const lines = [
       ...(plain.length ? [`dpkg-query -W -f='\${db:Status-Abbrev}|\${Package}|\${Version}\\n' ${quoteArgs(plain)} 2>/dev/null`] : []),
       `printf 'now=%s\\n' "$(date +%s)"`,
-      `printf 'cache=%s\\n' "$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists 2>/dev/null | sort -n | tail -n 1)"`,
+      `printf 'cache=%s\\n' "$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/*Release 2>/dev/null | sort -n | tail -n 1)"`,
     ];
     if (state === 'latest' && plain.length) lines.push('echo __POLICY__', `LC_ALL=C apt-cache policy ${quoteArgs(plain)} 2>/dev/null`);
     return lines.join('\n');
