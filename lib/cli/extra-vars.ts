@@ -21,6 +21,8 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A k=v value: YAML scalar, but never one that changes how the user wrote a number. */
 export function scalarValue(raw: string): unknown {
   if (raw === '') return '';
+  // Multi-line text is text: a YAML scalar parse would fold its newlines into spaces.
+  if (raw.includes('\n')) return raw;
   let v: unknown;
   try {
     v = parse(raw);
@@ -81,7 +83,7 @@ export function parseExtraVarArg(arg: string, n: number, cwd = process.cwd()): E
   } else {
     const tokens = arg.trim().split(/\s+/);
     // "a=1 b=2" is two pairs; "msg=hello world" is one value with a space.
-    const pairs = tokens.length > 1 && tokens.every((t) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(t)) ? tokens : [arg.trim()];
+    const pairs = tokens.length > 1 && tokens.every((t) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(t)) ? tokens : [arg.replace(/^\s+/, '')];
     out = { vars: {}, origins: {} };
     for (const p of pairs) {
       const eq = p.indexOf('=');

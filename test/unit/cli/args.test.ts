@@ -99,3 +99,10 @@ describe('parsePlaybookArgs', () => {
     });
   });
 });
+
+describe('-e KEY=VALUE with newlines', () => {
+  it('keeps a multi-line value verbatim', async () => {
+    const { parseExtraVars } = await import('../../../lib/cli/extra-vars.ts');
+    expect(parseExtraVars(['cfg=line one\n  line two\n']).vars.cfg).toBe('line one\n  line two\n');
+  });
+});
