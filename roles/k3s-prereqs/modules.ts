@@ -1,0 +1,60 @@
+// Loading the kernel modules K3s needs. One probe exec tells, per module, whether the
+// running kernel already provides it: listed in /proc/modules or /sys/module, or built in
+// without parameters (then only its effect shows: overlay in /proc/filesystems,
+// /proc/sys/net/bridge for br_netfilter). The decision is pure.
+// A container cannot load modules: that is reported as skipped with the reason, and what
+// the host kernel provides is said in the same message (never pretended loaded by us).
+import { quote } from '../../lib/shell/quote.ts';
+import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
+import { defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { parseProbe } from '../../lib/ops/probe.ts';
+import type { Op } from '../../lib/ops/types.ts';
+
+/** Signs that a module's feature is in the running kernel although no module is listed. */
+const EVIDENCE: Readonly<Record<string, string>> = {
+  overlay: `grep -qw overlay /proc/filesystems 2>/dev/null`,
+  br_netfilter: `[ -d /proc/sys/net/bridge ]`,
+};
+
+export interface ModulesState {
+  /** module -> available in the running kernel */
+  present: Map<string, boolean>;
+  hasModprobe: boolean;
+}
+
+const key = (m: string) => m.replace(/-/g, '_');
+
+export function modulesProbeScript(modules: readonly string[]): string {
+  const lines = modules.map((m) => {
+    const k = key(m);
+    const tests = [`grep -q ${quote(`^${k} `)} /proc/modules 2>/dev/null`, `[ -d ${quote(`/sys/module/${k}`)} ]`, EVIDENCE[k]].filter(Boolean);
+    return `if ${tests.join(' || ')}; then echo ${quote(`mod_${k}=1`)}; else echo ${quote(`mod_${k}=0`)}; fi`;
+  });
+  return [...lines, 'if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi'].join('\n');
+}
+
+export function parseModulesState(stdout: string, modules: readonly string[]): ModulesState {
+  const { kv } = parseProbe(stdout);
+  return { present: new Map(modules.map((m) => [m, kv.get(`mod_${key(m)}`) === '1'])), hasModprobe: kv.has('has_modprobe') };
+}
+
+export function decideModules(s: ModulesState, a: { modules: readonly string[]; container: string | null; check: boolean }): Decision {
+  const missing = a.modules.filter((m) => !s.present.get(m));
+  const have = a.modules.filter((m) => s.present.get(m));
+  if (a.container) {
+    const state = [have.length ? `the host kernel provides ${have.join(', ')}` : '', missing.length ? `the host kernel lacks ${missing.join(', ')} (load it on the host)` : '']
+      .filter(Boolean)
+      .join('; ');
+    return { change: false, commands: [], msg: '', skip: `cannot load kernel modules in a container (${a.container}): ${state}` };
+  }
+  if (!missing.length) return { change: false, commands: [], msg: `${have.join(', ')} loaded` };
+  if (!s.hasModprobe && !a.check) return { change: false, commands: [], msg: 'no modprobe', fail: `cannot load ${missing.join(', ')}: modprobe not found (install kmod)` };
+  return { change: true, commands: missing.map((m) => `modprobe ${quote(m)}`), msg: `load ${missing.join(', ')}` };
+}
+
+export function loadModules(modules: readonly string[]): Op {
+  return defineOp(async (ctx) => {
+    const r = await mustRun(ctx, 'probe kernel modules', modulesProbeScript(modules));
+    return applyDecision(ctx, decideModules(parseModulesState(r.stdout, modules), { modules, container: ctx.facts.container, check: ctx.check }));
+  });
+}
