@@ -1,0 +1,90 @@
+// The replication role on the primary: LOGIN REPLICATION with the wanted password, created or
+// fixed idempotently through psql as the postgres user (local socket, peer auth).
+// The probe reads the stored SCRAM verifier and this controller checks it against the password
+// (scram.ts): the password is never sent for a check, never printed, never on any argv. A change
+// sends a freshly computed verifier on psql's stdin: the plaintext never reaches the server.
+import { defineOp, run } from '../../lib/ops/exec.ts';
+import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
+import { addSecret } from '../../lib/secrets/redact.ts';
+import { localPsql, type PgLayout } from './layout.ts';
+import { scramMatches, scramVerifier } from './scram.ts';
+import { captured, oneLine, probeLines, probeValue, probeValues, sqlIdent, sqlLiteral } from './sql.ts';
+
+export interface RoleState {
+  installed: boolean;
+  /** psql answered (the server runs). */
+  reachable: boolean;
+  error?: string;
+  exists: boolean;
+  login: boolean;
+  replication: boolean;
+  /** pg_authid.rolpassword ('' when none). Never reported. */
+  stored: string;
+}
+
+export function roleProbeScript(l: PgLayout, port: number, user: string): string {
+  const sql = `SELECT rolcanlogin::int || '|' || rolreplication::int || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${sqlLiteral(user)}`;
+  return [`if [ ! -x ${l.binDir}/psql ]; then echo installed=0; exit 0; fi`, 'echo installed=1', 'cd /', captured('q', localPsql(l, port, ['-c', sql]))].join('\n');
+}
+
+export function parseRoleState(stdout: string): RoleState {
+  const lines = probeLines(stdout);
+  const installed = probeValue(lines, 'installed') === '1';
+  const rc = probeValue(lines, 'q_rc');
+  const rows = probeValues(lines, 'q').filter((r) => r !== '');
+  const base = { installed, exists: false, login: false, replication: false, stored: '' };
+  if (!installed) return { ...base, reachable: false };
+  if (rc !== '0') return { ...base, reachable: false, error: oneLine(rows.join(' ')) || `psql exited ${rc ?? '?'}` };
+  const row = rows[0];
+  if (row === undefined) return { ...base, reachable: true };
+  const [login, replication, ...pw] = row.split('|');
+  return { installed, reachable: true, exists: true, login: login === '1', replication: replication === '1', stored: pw.join('|') };
+}
+
+export interface RoleDecision {
+  action: 'ok' | 'create' | 'alter';
+  /** What differs, for the message: 'LOGIN', 'REPLICATION', 'password'. */
+  fixes: string[];
+}
+
+/** Pure: what to do, given the probed state and the wanted password. */
+export function decideRole(s: RoleState, password: string): RoleDecision {
+  if (!s.exists) return { action: 'create', fixes: [] };
+  const fixes: string[] = [];
+  if (!s.login) fixes.push('LOGIN');
+  if (!s.replication) fixes.push('REPLICATION');
+  if (!scramMatches(s.stored, password)) fixes.push('password');
+  return { action: fixes.length ? 'alter' : 'ok', fixes };
+}
+
+/** The SQL for a decision (sent on stdin). */
+export function roleSql(user: string, d: RoleDecision, verifier: string): string {
+  const who = sqlIdent(user);
+  if (d.action === 'create') return `CREATE ROLE ${who} WITH LOGIN REPLICATION PASSWORD ${sqlLiteral(verifier)};\n`;
+  const pw = d.fixes.includes('password') ? ` PASSWORD ${sqlLiteral(verifier)}` : '';
+  return `ALTER ROLE ${who} WITH LOGIN REPLICATION${pw};\n`;
+}
+
+export function replicationRole(o: { layout: PgLayout; port: number; user: string; password: string }): Op {
+  return defineOp(async (ctx) => {
+    const p = await run(ctx, roleProbeScript(o.layout, o.port, o.user));
+    if (p.code !== 0) return failed(`probe of role ${o.user} failed (rc ${p.code}): ${oneLine(p.stderr)}`);
+    const s = parseRoleState(p.stdout);
+    if (!s.installed) {
+      return ctx.check ? changed(`would create replication role ${o.user} (PostgreSQL is not installed yet)`) : failed(`PostgreSQL is not installed (no ${o.layout.binDir}/psql)`);
+    }
+    if (!s.reachable) {
+      if (ctx.check) return changed(`would check replication role ${o.user} (server not answering yet: ${s.error})`);
+      return failed(`cannot query the server as postgres: ${s.error}`);
+    }
+    const d = decideRole(s, o.password);
+    if (d.action === 'ok') return ok(`role ${o.user}: LOGIN REPLICATION, password up to date`);
+    const what = d.action === 'create' ? `create replication role ${o.user}` : `fix role ${o.user}: ${d.fixes.join(', ')}`;
+    if (ctx.check) return changed(`would ${what}`);
+    const verifier = scramVerifier(o.password);
+    addSecret(verifier);
+    const r = await run(ctx, `cd / && ${localPsql(o.layout, o.port, ['-f', '-'])}`, { stdin: roleSql(o.user, d, verifier) });
+    if (r.code !== 0) return failed(`${what}: psql failed (rc ${r.code}): ${oneLine(r.stderr || r.stdout)}`, { rc: r.code });
+    return changed(what);
+  });
+}

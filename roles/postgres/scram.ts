@@ -1,0 +1,39 @@
+// SCRAM-SHA-256 verifiers as PostgreSQL stores them in pg_authid.rolpassword (RFC 5802/7677):
+//   SCRAM-SHA-256$<iterations>:<salt b64>$<StoredKey b64>:<ServerKey b64>
+// Computing them here lets the role (1) check whether the stored password is the wanted one
+// without the password ever leaving the controller, and (2) set it by sending the verifier,
+// so the plaintext never reaches the server (nor a statement log). Passwords are restricted to
+// printable ASCII (see vars.ts), for which SASLprep is the identity: the result is exact.
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const SCRAM_ITERATIONS = 4096;
+
+function hmac(key: Buffer, text: string): Buffer {
+  return createHmac('sha256', key).update(text).digest();
+}
+
+function keys(password: string, salt: Buffer, iterations: number): { storedKey: Buffer; serverKey: Buffer } {
+  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  const clientKey = hmac(salted, 'Client Key');
+  return { storedKey: createHash('sha256').update(clientKey).digest(), serverKey: hmac(salted, 'Server Key') };
+}
+
+/** A new verifier for the password (random salt unless given). */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
+  const k = keys(password, salt, iterations);
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${k.storedKey.toString('base64')}:${k.serverKey.toString('base64')}`;
+}
+
+const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/;
+
+/** Does this stored verifier accept the password? False for md5 hashes, empty or malformed. */
+export function scramMatches(stored: string, password: string): boolean {
+  const m = VERIFIER.exec(stored.trim());
+  if (!m) return false;
+  const iterations = Number(m[1]);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
+  const k = keys(password, Buffer.from(m[2]!, 'base64'), iterations);
+  const stored1 = Buffer.from(m[3]!, 'base64');
+  const server1 = Buffer.from(m[4]!, 'base64');
+  return stored1.length === 32 && server1.length === 32 && timingSafeEqual(stored1, k.storedKey) && timingSafeEqual(server1, k.serverKey);
+}
