@@ -6,6 +6,8 @@ import { LabOrder } from './test/lab-order.ts';
 // except under CI=true where a missing prerequisite is a failure (see test/lab/support/lab-env.ts).
 export default defineConfig({
   test: {
+    // Per-project sequencers are not supported: the order only matters for lab files.
+    sequence: { sequencer: LabOrder },
     projects: [
       {
         test: {
@@ -22,7 +24,7 @@ export default defineConfig({
           hookTimeout: 900_000,
           // Lab tests share one booted lab and real hosts: run files one at a time.
           fileParallelism: false,
-          sequence: { concurrent: false, sequencer: LabOrder },
+          sequence: { concurrent: false },
         },
       },
     ],
