@@ -7,6 +7,7 @@ import type { DroverEvent, EventSink } from '../lib/report/events.ts';
 import { redactDeep } from '../lib/secrets/redact.ts';
 import { initialState } from './state.ts';
 import { createUiStore, DEFAULT_THROTTLE_MS } from './store.ts';
+import { loadInk } from './load-ink.ts';
 
 export interface TuiOptions {
   stdout?: NodeJS.WriteStream;
@@ -48,7 +49,9 @@ async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions):
   // several times slower to render (owner stacks and timings for every element). A playbook
   // run is not a React dev session. An explicit NODE_ENV (vitest sets "test") is kept.
   process.env.NODE_ENV ??= 'production';
-  const [{ createElement }, { render }, { App }] = await Promise.all([import('react'), import('ink'), import('./components/App.tsx')]);
+  // Ink first: loadInk() sets up its cheaper import before anything (App.tsx too) imports it.
+  const { render } = await loadInk();
+  const [{ createElement }, { App }] = await Promise.all([import('react'), import('./components/App.tsx')]);
   const debug = opts.debug ?? false;
   const instance = render(createElement(App, { store, onAbort: opts.onAbort, maxRows: opts.maxRows, tickMs: opts.tickMs }), {
     // Only when given: an explicit undefined would replace Ink's process.stdout/stdin default.

@@ -183,13 +183,20 @@ function onHostState(state: UiState, e: EventOf<'host_state'>): UiState {
     }
   });
   // Why a host dropped out must outlive its row: an unreachable host always gets a line, a
-  // failed one when the runner says why (its failed task already printed one).
-  if (e.state === 'unreachable' || (e.state === 'failed' && e.msg)) {
+  // failed one when the runner says why, unless that is the message its failed task's line
+  // just printed (the runner passes the task's message on: the same text twice is noise).
+  if (e.state === 'unreachable' || (e.state === 'failed' && e.msg && !saidByFailedTask(state, e.host, e.msg))) {
     const item: DistributiveOmit<StaticItem, 'id'> = { kind: 'host', host: e.host, state: e.state };
     if (e.msg !== undefined) item.msg = e.msg;
     return append(s, item);
   }
   return s;
+}
+
+/** The host's latest failed task already printed this message. */
+function saidByFailedTask(state: UiState, host: string, msg: string): boolean {
+  const last = [...(state.hosts[host]?.recent ?? [])].reverse().find((r) => r.status === 'failed');
+  return last?.msg === msg;
 }
 
 function onTaskStart(state: UiState, e: EventOf<'task_start'>): UiState {

@@ -31,6 +31,11 @@ export const ConnectionSchema = z.strictObject({
   keepaliveIntervalMs: z.number().int().nonnegative().default(15_000),
   /** Max concurrent channels on the one connection (OpenSSH MaxSessions is 10). */
   maxSessions: z.number().int().min(1).max(64).default(10),
+  /**
+   * Run commands that need no stdin and no timeout through one long-lived shell instead of
+   * one SSH session each (Ansible's "pipelining"). Unset: on when DROVER_PIPELINING=1.
+   */
+  pipelining: z.boolean().optional(),
 });
 
 export type Connection = z.infer<typeof ConnectionSchema>;

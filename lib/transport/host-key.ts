@@ -1,6 +1,6 @@
 // Host key policy for one SSH hop: verify the offered key against known_hosts files,
 // record a new key only when the user opted in, and refuse loudly on a mismatch.
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { HostKeyError } from '../errors.ts';
@@ -25,16 +25,35 @@ export function defaultKnownHostsFiles(files: readonly string[]): string[] {
   return files.length ? [...files] : [`${homedir()}/.ssh/known_hosts`];
 }
 
+/**
+ * Parsed files, reused while the file is unchanged: every connection reads known_hosts twice,
+ * and with one line per host a fleet of N hosts would parse N lines 2N times.
+ */
+const parsed = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+
 export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   for (const f of files) {
-    let text: string;
+    let stamp: string;
     try {
-      text = readFileSync(f, 'utf8');
+      const st = statSync(f);
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     } catch {
+      parsed.delete(f);
       continue; // a missing file is simply empty, as for OpenSSH
     }
-    out.push(...parseKnownHosts(text, f));
+    let hit = parsed.get(f);
+    if (hit?.stamp !== stamp) {
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch {
+        continue;
+      }
+      hit = { stamp, entries: parseKnownHosts(text, f) };
+      parsed.set(f, hit);
+    }
+    out.push(...hit.entries);
   }
   return out;
 }

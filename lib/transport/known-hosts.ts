@@ -51,6 +51,9 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
 
 /** OpenSSH-style glob (only * and ?), case-insensitive. */
 function globMatch(pattern: string, value: string): boolean {
+  // Most entries are plain names: compare them without building a RegExp (this runs for
+  // every line of known_hosts on every connection).
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.toLowerCase() === value;
   const re = pattern
     .toLowerCase()
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')

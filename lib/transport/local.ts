@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { TimeoutError } from '../errors.ts';
 import type { Connection } from './connection.ts';
+import { execLine } from './remote-command.ts';
 import { ShellTransport, type RawResult } from './shell-transport.ts';
 
 export class LocalTransport extends ShellTransport {
@@ -23,7 +24,7 @@ export class LocalTransport extends ShellTransport {
     return new Promise<RawResult>((resolve, reject) => {
       // detached: its own process group, so a timeout can kill the whole tree at once.
       // exec: like a login shell running one command, no extra sh process in between.
-      const child = spawn('/bin/sh', ['-c', `exec ${line}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const child = spawn('/bin/sh', ['-c', execLine(line)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let done = false;

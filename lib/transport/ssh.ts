@@ -11,6 +11,7 @@ import { addSecret, redact } from '../secrets/redact.ts';
 import type { Connection } from './connection.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
+import { PipelinedShell } from './pipelined-shell.ts';
 import { Semaphore } from './semaphore.ts';
 import { ShellTransport, type RawResult } from './shell-transport.ts';
 
@@ -26,6 +27,13 @@ interface Live {
   /** Jump host connections, in order; closed with the main one. */
   hops: SshClient[];
   alive: boolean;
+  /** The pipelined shell of this connection (opened on first use), or false if it failed. */
+  shell?: Promise<PipelinedShell | false>;
+}
+
+/** Pipelining when the connection does not say: DROVER_PIPELINING=1 turns it on. */
+function pipeliningDefault(): boolean {
+  return process.env.DROVER_PIPELINING === '1';
 }
 
 /** Keepalive probes without an answer before the connection is declared dead. */
@@ -33,6 +41,15 @@ const KEEPALIVE_COUNT_MAX = 3;
 /** How long to keep retrying a channel the server refused (a slot still being freed). */
 const OPEN_RETRY_MS = 5_000;
 const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/**
+ * SSH handshakes in flight at once, process-wide. Each costs the controller ~10 ms of CPU
+ * and the server more (sshd re-executes itself per connection); hundreds started together
+ * all crawl and hit the connect timeout together (measured: 500 hosts at --forks 500, every
+ * one timed out at 10 s). Waiting for a slot is outside the timeout; 64 in flight still
+ * hide a 200 ms WAN round trip.
+ */
+const MAX_HANDSHAKES = 64;
+const handshakes = new Semaphore(MAX_HANDSHAKES);
 
 export class SshTransport extends ShellTransport {
   private live: Live | null = null;
@@ -40,6 +57,7 @@ export class SshTransport extends ShellTransport {
   private readonly sessions: Semaphore;
   private readonly policy: HostKeyPolicy;
   private authCache: { methods: AnyAuthMethod[]; notes: string[] } | null = null;
+  private readonly pipelining: boolean;
 
   constructor(
     private readonly conn: Connection,
@@ -48,6 +66,7 @@ export class SshTransport extends ShellTransport {
     super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) });
     addSecret(conn.password);
     this.sessions = new Semaphore(conn.maxSessions);
+    this.pipelining = conn.pipelining ?? pipeliningDefault();
     this.policy = { files: defaultKnownHostsFiles(conn.knownHostsFiles), acceptNew: conn.acceptNewHostKeys };
   }
 
@@ -129,7 +148,16 @@ export class SshTransport extends ShellTransport {
     });
   }
 
-  private openClient(hop: JumpHop, sock: Duplex | undefined, label: string, via: JumpHop | undefined): Promise<SshClient> {
+  private async openClient(hop: JumpHop, sock: Duplex | undefined, label: string, via: JumpHop | undefined): Promise<SshClient> {
+    const release = await handshakes.acquire();
+    try {
+      return await this.handshake(hop, sock, label, via);
+    } finally {
+      release();
+    }
+  }
+
+  private handshake(hop: JumpHop, sock: Duplex | undefined, label: string, via: JumpHop | undefined): Promise<SshClient> {
     const c = this.conn;
     const entries = loadKnownHosts(this.policy.files);
     const auth = this.authMethods(hop.user);
@@ -247,6 +275,12 @@ export class SshTransport extends ShellTransport {
   }
 
   protected async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult> {
+    // Pipelined: no stdin to give (the shell's stdin is the command stream) and no timeout
+    // (a stuck command would block the shell; those get a session that can be killed).
+    if (this.pipelining && !stdin?.length && timeoutMs === undefined) {
+      const r = await this.runPipelined(line, what);
+      if (r) return r;
+    }
     const release = await this.sessions.acquire();
     let run: ChannelRun;
     try {
@@ -301,6 +335,35 @@ export class SshTransport extends ShellTransport {
       if (stdin && stdin.length) channel.end(stdin);
       else channel.end();
     });
+  }
+
+  /** The connection's pipelined shell when it is free, else null (the caller opens a session). */
+  private async runPipelined(line: string, what: string): Promise<RawResult | null> {
+    const live = await this.getLive();
+    live.shell ??= this.openShell(live);
+    const shell = await live.shell;
+    if (shell && !shell.alive) live.shell = undefined; // it ended: a new one next time
+    if (!shell || shell.busy || !shell.alive) return null;
+    const r = await shell.run(line);
+    if (r.code === null && !live.alive) throw new UnreachableError(this.name, `connection lost while running: ${what}`);
+    if (!shell.alive) live.shell = undefined; // the command ended the shell: a new one next time
+    return r;
+  }
+
+  /** One session running `exec sh`, holding one of the connection's session slots while open. */
+  private async openShell(live: Live): Promise<PipelinedShell | false> {
+    const release = await this.sessions.acquire();
+    try {
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        live.client.exec('exec sh', (err, ch) => (err ? reject(err) : resolve(ch)));
+      });
+      const shell = new PipelinedShell(channel);
+      channel.on('close', release);
+      return shell;
+    } catch {
+      release();
+      return false; // sessions work without it
+    }
   }
 
   /**

@@ -1,7 +1,6 @@
 // One live row per host: spinner or state glyph, name, state, counts, elapsed, current task.
-// Drawn as a single line of nested <Text> (no Box per column): a 100-host screen re-renders
-// several times a second, and every Box is a layout node.
-import { Text } from 'ink';
+// Few layout nodes (no Box per column): a 100-host screen re-renders often.
+import { Box, Text } from 'ink';
 import type { HostView } from '../state.ts';
 import { formatDuration, PHASE_COLOR, PHASE_ICON, spinnerGlyph, taskLabel } from '../format.ts';
 
@@ -56,21 +55,34 @@ export function HostRow({ host, elapsedMs, now, nameWidth, selected, showMarker 
   const c = host.counts;
   const bad = host.phase === 'failed' || host.phase === 'unreachable';
   const time = elapsedMs === undefined ? '' : formatDuration(elapsedMs);
+  // Three text nodes, not one: Ink measures every text node's width on every frame, and a
+  // string with any non-ASCII character (the glyph, "›") takes string-width's slow path
+  // (Intl.Segmenter per character), half of a 36-row frame's cost. Kept apart, the long
+  // middle part is pure ASCII (host names aside) and is measured on the fast path.
   return (
-    <Text wrap="truncate-end">
-      {showMarker && <Text color="cyan">{selected ? '› ' : '  '}</Text>}
-      <Text color={color}>{(spinning ? spinnerGlyph(now) : PHASE_ICON[host.phase]) + ' '}</Text>
-      <Text bold={selected}>{fit(host.name, nameWidth) + ' '}</Text>
-      <Text color={color}>{host.phase.padEnd(COL.state)}</Text>
-      <Num value={c.ok} />
-      <Num value={c.changed} color="yellow" />
-      <Num value={c.failed + c.unreachable} color="red" />
-      <Num value={c.skipped} color="cyan" />
-      <Text>{time.padStart(COL.time - 2) + '  '}</Text>
-      <Text color={bad ? color : undefined} dimColor={!host.inTask}>
-        {hostActivity(host)}
+    <Box>
+      <Box flexShrink={0}>
+        <Text>
+          {showMarker && <Text color="cyan">{selected ? '› ' : '  '}</Text>}
+          <Text color={color}>{(spinning ? spinnerGlyph(now) : PHASE_ICON[host.phase]) + ' '}</Text>
+        </Text>
+      </Box>
+      <Text wrap="truncate-end">
+        <Text bold={selected}>{fit(host.name, nameWidth) + ' '}</Text>
+        <Text color={color}>{host.phase.padEnd(COL.state)}</Text>
+        <Num value={c.ok} />
+        <Num value={c.changed} color="yellow" />
+        <Num value={c.failed + c.unreachable} color="red" />
+        <Num value={c.skipped} color="cyan" />
+        <Text>{time.padStart(COL.time - 2) + '  '}</Text>
       </Text>
-    </Text>
+      {/* Takes exactly the width left (basis 0, grows): a long message is cut, the columns stay. */}
+      <Box flexGrow={1} flexShrink={1} flexBasis={0}>
+        <Text wrap="truncate-end" color={bad ? color : undefined} dimColor={!host.inTask}>
+          {hostActivity(host)}
+        </Text>
+      </Box>
+    </Box>
   );
 }
 

@@ -31,7 +31,7 @@ export function HostTable({ state, maxRows, showMarker }: HostTableProps) {
         />
       ))}
       {win.hiddenCount > 0 && (
-        <Text dimColor>
+        <Text dimColor wrap="truncate-end">
           {`... and ${win.hiddenCount} more: ${win.hidden.map((p) => `${p.count} ${p.phase}`).join(', ')}`}
         </Text>
       )}

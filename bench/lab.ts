@@ -1,0 +1,362 @@
+// Parts 1 and 2: the lab hosts (real Debian 12 under systemd-nspawn, `npm run lab -- up`).
+// The same no-change run of base, k3s-prereqs, haproxy and keepalived by Drover
+// (bench/playbooks/lab-site.ts: the project's own plays), by Ansible (bench/ansible/lab-site.yml)
+// and by the floor (bench/lab/floor-lib.sh + per-host checks, one ssh session per host), side
+// by side, rounds interleaved. Every controller runs inside the lab namespace.
+//
+// Ansible needs Python on a target; the lab keeps the K3s nodes without it on purpose (Drover
+// must not need it), so Ansible runs on the hosts that have it (load balancers, infra,
+// databases) and the all-hosts comparison is Drover against the floor.
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB_NETNS, labSshArgv, labStatus, labSsh } from '../lab/index.ts';
+import { loadInventory } from '../lib/inventory/index.ts';
+import type { Inventory } from '../lib/inventory/types.ts';
+import { quote } from '../lib/shell/quote.ts';
+import { CHRONY_CONTAINER_DROP_IN, NFTABLES_CONF, NFTABLES_DROP_IN, SSHD_DROP_IN, SUDOERS_FILE, packageList } from '../roles/base/index.ts';
+import { NFT_INCLUDE_DIR, NFT_TABLE } from '../roles/base/templates.ts';
+import { baseVars } from '../roles/base/vars.ts';
+import { K3S_NFT_FILE, MODULES_LOAD_FILE, SYSCTL_PATH } from '../roles/k3s-prereqs/index.ts';
+import { BRIDGE_SYSCTLS, FORWARDING_SYSCTLS, k3sPrereqsVars } from '../roles/k3s-prereqs/vars.ts';
+import { haproxyVars } from '../roles/haproxy/vars.ts';
+import { keepalivedVars } from '../roles/keepalived/vars.ts';
+import { type Measurement, measure } from './lib/measure.ts';
+import { fmtMiB, fmtRatio, fmtS, load1, machine, type Sample, summarise, type Summary, table } from './lib/report.ts';
+import { parseAnsibleRecap } from './scale.ts';
+import { parseFloorOutput } from './scale/floor.ts';
+import { KEX } from './scale/fleet.ts';
+
+export type LabTool = 'drover' | 'ansible' | 'floor';
+
+export interface LabOptions {
+  runs: number;
+  /** Limit the "all hosts" scenario to these hosts (default: every host of the inventory). */
+  hosts?: string[];
+  /** The single-host scenario's host (default: the first load balancer with Python). */
+  oneHost?: string;
+  inventory?: string;
+  log: (msg: string) => void;
+}
+
+export interface LabScenario {
+  name: string;
+  hosts: string[];
+  tools: LabTool[];
+  results: Map<LabTool, { summary: Summary; targetCpuMs: number; tasks: number }>;
+}
+
+const repo = new URL('..', import.meta.url).pathname;
+const workDir = '/run/drover-bench-lab';
+const here = new URL('.', import.meta.url).pathname;
+const CGROUP_V2 = '/sys/fs/cgroup/unified/drover-lab';
+const LAB_CHRONY_DROP_IN = `/etc/systemd/system/chrony.service.d/${CHRONY_CONTAINER_DROP_IN}`;
+
+/** What the four roles manage on one host, as the floor checks it and Ansible copies it. */
+interface HostPlan {
+  name: string;
+  address: string;
+  python: boolean;
+  groups: string[];
+  /** Files compared by sha256 + attributes (content also fetched for Ansible's copies). */
+  files: string[];
+  lines: string[];
+}
+
+function planHost(inv: Inventory, name: string): HostPlan {
+  const h = inv.hosts.get(name);
+  if (!h) throw new Error(`lab host ${name} is not in the inventory`);
+  const base = baseVars.parse(h.vars);
+  const k3s = k3sPrereqsVars.parse(h.vars);
+  const lb = h.groups.includes('loadbalancers');
+  const node = h.groups.includes('k3s_cluster');
+  const files = [SSHD_DROP_IN, LAB_CHRONY_DROP_IN, '/etc/chrony/chrony.conf'];
+  const lines: string[] = [
+    `host ${quote(name)}`,
+    `file_is /etc/hostname @@/etc/hostname@@`,
+    `block /etc/hosts inventory @@block:/etc/hosts@@`,
+    `pkgs ${packageList(base).map(quote).join(' ')}`,
+    `lnk /etc/localtime ${quote(`/usr/share/zoneinfo/${base.base_timezone}`)}`,
+    `file_is /etc/timezone @@/etc/timezone@@`,
+    `absent ${SUDOERS_FILE}`,
+    ...files.map((f) => `file_is ${f} @@${f}@@`),
+    'svc chrony',
+  ];
+  if (base.base_nftables_enabled) {
+    const more = [`/etc/systemd/system/${NFTABLES_DROP_IN}`, NFTABLES_CONF];
+    files.push(...more);
+    lines.push(`dir ${NFT_INCLUDE_DIR} 755`, ...more.map((f) => `file_is ${f} @@${f}@@`), 'svc nftables', `nftable ${NFT_TABLE}`);
+  }
+  if (node) {
+    files.push(MODULES_LOAD_FILE, SYSCTL_PATH);
+    lines.push('swapoff_', `file_is ${MODULES_LOAD_FILE} @@${MODULES_LOAD_FILE}@@`, ...k3s.k3s_prereqs_modules.map((m) => `module ${m}`));
+    lines.push(`file_is ${SYSCTL_PATH} @@${SYSCTL_PATH}@@`, ...Object.entries({ ...FORWARDING_SYSCTLS, ...BRIDGE_SYSCTLS }).map(([k, v]) => `sysctl_is ${k} ${v}`));
+    if (base.base_nftables_enabled) {
+      files.push(K3S_NFT_FILE);
+      lines.push(`file_is ${K3S_NFT_FILE} @@${K3S_NFT_FILE}@@`);
+    }
+  }
+  if (lb) {
+    const hp = haproxyVars.parse(h.vars).haproxy_config_path;
+    const ka = keepalivedVars.parse(h.vars).keepalived_config_path;
+    files.push(hp, ka);
+    lines.push('pkgs haproxy', `file_is ${hp} @@${hp}@@`, 'svc haproxy', 'pkgs keepalived', `file_is ${ka} @@${ka}@@`, 'svc keepalived');
+  }
+  const address = typeof h.vars.ansible_host === 'string' ? h.vars.ansible_host : name;
+  return { name, address, python: h.vars.lab_python === true, groups: h.groups, files: [...files, '/etc/hostname', '/etc/timezone'], lines };
+}
+
+interface Fetched {
+  /** path -> "sha mode owner group" */
+  attrs: Map<string, string>;
+  /** path -> content, for Ansible's copy sources */
+  content: Map<string, Buffer>;
+  hostsBlock: string;
+}
+
+/** Read the managed files' state from a host (after Drover's run, the converged state). */
+async function fetchState(p: HostPlan): Promise<Fetched> {
+  const script = [
+    ...p.files.map((f) => `printf '@@ %s %s %s\\n' ${quote(f)} "$(sha256sum < ${quote(f)} | cut -d' ' -f1)" "$(stat -c '%a %U %G' ${quote(f)})"; base64 -w0 < ${quote(f)}; echo`),
+    `printf '@@block\\n'; sed -n '/^# BEGIN DROVER MANAGED BLOCK inventory$/,/^# END DROVER MANAGED BLOCK inventory$/p' /etc/hosts`,
+  ].join('\n');
+  const r = await labSsh(p.name, 'sh -s', { input: script, timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`reading the managed files of ${p.name} failed: ${r.stderr}`);
+  const out: Fetched = { attrs: new Map(), content: new Map(), hostsBlock: '' };
+  const text = r.stdout;
+  const blockAt = text.indexOf('@@block\n');
+  out.hostsBlock = text.slice(blockAt + '@@block\n'.length);
+  const lines = text.slice(0, blockAt).split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const m = /^@@ (\S+) (\S*) (.*)$/.exec(lines[i]!);
+    if (!m) throw new Error(`unexpected output reading ${p.name}: ${lines[i]}`);
+    if (!m[2]) throw new Error(`${p.name}: ${m[1]} is missing: converge the lab first (a Drover run failed?)`);
+    out.attrs.set(m[1]!, `${m[2]} ${m[3]}`);
+    out.content.set(m[1]!, Buffer.from(lines[i + 1]!, 'base64'));
+  }
+  return out;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function floorScript(p: HostPlan, f: Fetched): string {
+  const lib = readFileSync(join(here, 'lab/floor-lib.sh'), 'utf8');
+  const body = p.lines.map((l) =>
+    l.replace(/@@block:\/etc\/hosts@@/, sha256(f.hostsBlock)).replace(/@@([^@]+)@@/, (_, path: string) => {
+      const a = f.attrs.get(path);
+      if (!a) throw new Error(`${p.name}: no state read for ${path}`);
+      return a;
+    }),
+  );
+  return `${lib}\n${body.join('\n')}\necho "${p.name} changed=$n failed=0"\n`;
+}
+
+class LabRun {
+  private inv!: Inventory;
+  private plans = new Map<string, HostPlan>();
+  private seq = 0;
+  constructor(private readonly o: LabOptions) {}
+
+  private files(tag: string) {
+    const n = ++this.seq;
+    return { stdout: join(workDir, `${n}-${tag}.out`), stderr: join(workDir, `${n}-${tag}.err`) };
+  }
+
+  private hostsCpu(hosts: readonly string[]): number {
+    let ms = 0;
+    for (const h of hosts) {
+      try {
+        const t = readFileSync(join(CGROUP_V2, h, 'cpu.stat'), 'utf8');
+        ms += (Number(/user_usec (\d+)/.exec(t)?.[1] ?? 0) + Number(/system_usec (\d+)/.exec(t)?.[1] ?? 0)) / 1000;
+      } catch {
+        return NaN;
+      }
+    }
+    return ms;
+  }
+
+  private argv(tool: LabTool, hosts: readonly string[]): { argv: string[]; env: NodeJS.ProcessEnv } {
+    const inv = this.o.inventory ?? 'inventory/lab.yaml';
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+    const limit = hosts.join(',');
+    if (tool === 'drover') {
+      return { argv: ['ip', 'netns', 'exec', LAB_NETNS, process.execPath, '--import', 'tsx', 'bench/playbooks/lab-site.ts', '-i', inv, '--limit', limit, '--forks', String(hosts.length), '--json'], env };
+    }
+    if (tool === 'ansible') {
+      env.ANSIBLE_CONFIG = join(repo, 'bench/ansible/ansible.cfg');
+      env.ANSIBLE_NOCOLOR = '1';
+      env.ANSIBLE_SSH_COMMON_ARGS = `-o UserKnownHostsFile=/var/lib/drover-lab/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o KexAlgorithms=${KEX}`;
+      return {
+        argv: ['ip', 'netns', 'exec', LAB_NETNS, 'ansible-playbook', '-i', inv, 'bench/ansible/lab-site.yml', '-l', limit, '-f', String(hosts.length), '-e', `lab_files=${join(workDir, 'files')}`],
+        env,
+      };
+    }
+    const list = join(workDir, `floor-${hosts.length}-${hosts[0]}`);
+    writeFileSync(list, hosts.map((h) => `${h}\n`).join(''));
+    return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, 'floor-driver.sh'), list], env };
+  }
+
+  private async runTool(tool: LabTool, hosts: readonly string[]): Promise<{ m: Measurement; targetCpuMs: number; tasks: number }> {
+    const { argv, env } = this.argv(tool, hosts);
+    const f = this.files(`${tool}-${hosts.length}`);
+    const c0 = this.hostsCpu(hosts);
+    const m = await measure(argv, { cwd: repo, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
+    const targetCpuMs = this.hostsCpu(hosts) - c0;
+    const text = readFileSync(f.stdout, 'utf8');
+    let check: { hosts: number; changed: number; failed: number };
+    let tasks = 0;
+    if (tool === 'drover') {
+      const last = JSON.parse(text.trim().split('\n').pop() ?? '{}') as { type?: string; hosts?: Record<string, { ok: number; changed: number; failed: number; unreachable: number; skipped: number }> };
+      const hs = Object.values(last.hosts ?? {});
+      check = { hosts: hs.length, changed: hs.reduce((a, h) => a + h.changed, 0), failed: hs.reduce((a, h) => a + h.failed + h.unreachable, 0) };
+      tasks = hs.reduce((a, h) => a + h.ok + h.changed, 0);
+    } else if (tool === 'ansible') {
+      check = parseAnsibleRecap(text);
+      for (const mm of text.slice(text.lastIndexOf('PLAY RECAP')).matchAll(/ok=(\d+)\s+changed=(\d+)/g)) tasks += Number(mm[1]);
+    } else {
+      check = parseFloorOutput(text);
+      tasks = hosts.reduce((a, h) => a + (this.plans.get(h)?.lines.length ?? 0), 0);
+    }
+    const problem = m.timedOut
+      ? 'timed out'
+      : check.hosts !== hosts.length
+        ? `${check.hosts} of ${hosts.length} hosts reported`
+        : check.failed
+          ? `${check.failed} failures`
+          : check.changed
+            ? `${check.changed} changes in a no-change run`
+            : null;
+    if (problem) throw new Error(`${tool} on ${hosts.join(',')}: ${problem} (see ${f.stdout}, ${f.stderr})`);
+    return { m, targetCpuMs, tasks };
+  }
+
+  private writeFloorDriver(): void {
+    const first = [...this.plans.values()][0]!;
+    const full = labSshArgv(first.name);
+    if (!full[full.length - 1]!.endsWith(`@${first.address}`)) throw new Error(`unexpected lab ssh argv: ${full.join(' ')}`);
+    const ssh = full.slice(0, -1);
+    const lines = ['#!/bin/sh', '# usage: floor-driver.sh HOSTLIST (one lab host name per line)', 'while read -r name; do'];
+    lines.push('  case $name in');
+    for (const p of this.plans.values()) {
+      lines.push(`    ${p.name}) addr=${p.address} ;;`);
+    }
+    lines.push('  esac');
+    lines.push(`  ${ssh.map(quote).join(' ')} -o KexAlgorithms=${KEX} -o ControlMaster=no root@"$addr" sh -s < ${quote(workDir)}/floor-"$name".sh &`);
+    lines.push('done < "$1"', 'wait', '');
+    writeFileSync(join(workDir, 'floor-driver.sh'), lines.join('\n'));
+  }
+
+  async run(): Promise<LabScenario[]> {
+    const o = this.o;
+    const st = labStatus();
+    const running = new Set(st.hosts.filter((h) => h.running).map((h) => h.name));
+    this.inv = await loadInventory([join(repo, o.inventory ?? 'inventory/lab.yaml')]);
+    const all = (o.hosts ?? [...this.inv.hosts.keys()]).filter((h) => this.inv.hosts.has(h));
+    const down = all.filter((h) => !running.has(h));
+    if (down.length) throw new Error(`lab hosts not running: ${down.join(', ')} (boot the lab: npm run lab -- up)`);
+    for (const h of all) this.plans.set(h, planHost(this.inv, h));
+    const python = all.filter((h) => this.plans.get(h)!.python);
+    const one = o.oneHost ?? python.find((h) => this.plans.get(h)!.groups.includes('loadbalancers')) ?? python[0] ?? all[0]!;
+    rmSync(workDir, { recursive: true, force: true });
+    mkdirSync(join(workDir, 'files'), { recursive: true, mode: 0o700 });
+    chmodSync(workDir, 0o700);
+
+    // 1. Drover brings the lab to the roles' state (normally a no-change run: the lab tests
+    //    converge it) and every later run of every tool must change nothing.
+    o.log(`lab: drover run on ${all.length} hosts (converge check)`);
+    const { argv, env } = this.argv('drover', all);
+    const f = this.files('drover-converge');
+    const conv = await measure(argv, { cwd: repo, env, stdoutFile: f.stdout, stderrFile: f.stderr });
+    if (conv.code !== 0) throw new Error(`the converge run failed (exit ${conv.code}): see ${f.stdout}`);
+
+    // 2. The converged state, for the floor's expected values and Ansible's copy sources.
+    for (const p of this.plans.values()) {
+      const got = await fetchState(p);
+      writeFileSync(join(workDir, `floor-${p.name}.sh`), floorScript(p, got));
+      const dir = join(workDir, 'files', p.name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const [path, buf] of got.content) writeFileSync(join(dir, path.replace(/^\//, '').replace(/\//g, '__')), buf, { mode: 0o600 });
+      writeFileSync(join(dir, 'hosts.block'), got.hostsBlock.replace(/^# BEGIN.*\n/, '').replace(/# END.*\n?$/, ''), { mode: 0o600 });
+    }
+    this.writeFloorDriver();
+
+    const scenario = (name: string, hosts: string[], tools: LabTool[]): LabScenario => ({ name, hosts, tools, results: new Map() });
+    const scenarios = [
+      scenario(`1 host (${one})`, [one], ['drover', 'ansible', 'floor']),
+      scenario(`the ${python.length} hosts with Python`, python, ['drover', 'ansible', 'floor']),
+      scenario(`all ${all.length} lab hosts`, all, ['drover', 'floor']),
+    ].filter((s) => s.hosts.length > 0);
+    for (const sc of scenarios) {
+      const samples = new Map<LabTool, { s: Sample[]; t: number[]; tasks: number }>(sc.tools.map((t) => [t, { s: [], t: [], tasks: 0 }]));
+      for (let r = 0; r < o.runs; r++) {
+        for (const tool of sc.tools) {
+          const load = load1();
+          const res = await this.runTool(tool, sc.hosts);
+          const acc = samples.get(tool)!;
+          acc.s.push({ m: res.m, load });
+          acc.t.push(res.targetCpuMs);
+          acc.tasks = res.tasks;
+          o.log(`  ${sc.name}, round ${r + 1}: ${tool} ${fmtS(res.m.wallMs)}, cpu ${fmtS(res.m.cpuMs)}, hosts' cpu ${fmtS(res.targetCpuMs)}, load ${load.toFixed(2)}`);
+        }
+      }
+      for (const [tool, acc] of samples) {
+        const t = [...acc.t].sort((a, b) => a - b);
+        sc.results.set(tool, { summary: summarise(acc.s), targetCpuMs: t[t.length >> 1]!, tasks: acc.tasks });
+      }
+    }
+    rmSync(join(workDir, 'files'), { recursive: true, force: true }); // copies hold the lab's (lab-only) secrets
+    return scenarios;
+  }
+}
+
+export async function runLab(o: LabOptions): Promise<LabScenario[]> {
+  return new LabRun(o).run();
+}
+
+export function labMarkdown(scenarios: readonly LabScenario[], o: LabOptions, cmd: string): string {
+  const rows: string[][] = [];
+  for (const sc of scenarios) {
+    const d = sc.results.get('drover')?.summary;
+    const a = sc.results.get('ansible')?.summary;
+    const f = sc.results.get('floor')?.summary;
+    for (const [tool, r] of sc.results) {
+      const s = r.summary;
+      rows.push([
+        sc.name,
+        tool,
+        String(r.tasks),
+        `${fmtS(s.wallMs)} (${fmtS(s.wallMinMs)}-${fmtS(s.wallMaxMs)})`,
+        String(s.runs),
+        fmtS(s.cpuMs),
+        fmtMiB(s.peakTreeRssKiB),
+        fmtS(r.targetCpuMs),
+        tool === 'drover' && a ? `${fmtRatio(a.wallMs / d!.wallMs)} faster` : '',
+        tool === 'drover' && f ? fmtRatio(d!.wallMs / f.wallMs) : '',
+        s.load.toFixed(2),
+      ]);
+    }
+  }
+  return [
+    '## Lab: Drover vs Ansible vs the floor (no-change re-run)',
+    '',
+    `Machine: ${machine()}`,
+    '',
+    `Reproduce: \`npm run lab -- up\`, then \`${cmd}\``,
+    '',
+    table(['hosts', 'tool', 'checks', 'wall, median (min-max)', 'runs', 'controller CPU', 'controller RSS', "hosts' CPU", 'Ansible/Drover', 'Drover/floor', 'load avg'], rows),
+    '',
+    'What runs: base on every host, k3s-prereqs on the K3s nodes, haproxy + keepalived on the load balancers',
+    '(`bench/playbooks/lab-site.ts`, the project\'s own plays; `bench/ansible/lab-site.yml`; the floor: `bench/lab/floor-lib.sh`',
+    'plus one check line per managed thing, sent whole over one ssh session per host). "checks" counts ok results',
+    '(Drover: tasks incl. fact gathering; Ansible: ok incl. fact gathering; floor: check lines). Every timed run is checked:',
+    "all hosts answered, nothing failed, nothing changed. Ansible's copy sources are the files Drover's run left on each",
+    'host (so the end state is the same byte for byte; `template` would cost Ansible the same on the hosts, plus Jinja on',
+    'the controller). Ansible needs Python on a target: the K3s nodes of the lab have none by design (Drover does not need',
+    'it), so Ansible runs on the hosts that have it, and the all-hosts row is Drover against the floor.',
+    'Not measured here: a first converge on fresh hosts (that needs a lab reset, which other work on this machine relies',
+    'on not happening); the scale table has Drover\'s first converge on fresh light hosts.',
+    `Noise: other jobs were running on this machine; the load average before each run is shown (median). ${o.runs} runs per tool.`,
+  ].join('\n');
+}

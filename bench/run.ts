@@ -1,0 +1,110 @@
+// `npm run bench [-- PART... [options]]`: runs the benchmark parts, prints their tables and
+// writes them into bench/RESULTS.md (each part its own section).
+//   parts: scale (light SSH hosts), lab (the lab hosts: Drover vs Ansible vs the floor),
+//          reporters (CPU of the JSON/plain/Ink reporters on a replayed 500-host stream),
+//          tui (bench/tui.ts: the Ink UI in tmux against the plain reporter),
+//          cleanup (stop a crashed run's light hosts, remove its user).
+//   Default: scale lab reporters tui.
+//   options: --sizes 100,500  --runs 5  --tools drover,floor,ansible
+//            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
+//            --drover-forks N  --drover-root DIR (another checkout: before/after an engine change)
+//            --cpu-prof-dir DIR (node --cpu-prof for the Drover runs)
+//            --lab-runs 5  --lab-hosts loadbalancer1,...  --no-write (print only)
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { machine, writeSection } from './lib/report.ts';
+import { type Tool, runScale, scaleMarkdown } from './scale.ts';
+import { cleanupStale } from './scale/fleet.ts';
+
+const RESULTS = new URL('./RESULTS.md', import.meta.url).pathname;
+
+/** 500 hosts need ~1000 descriptors in the controller; raise the soft limit by re-exec if low. */
+function ensureNofile(min: number): void {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
+  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 0);
+  if (soft >= min || process.env.DROVER_BENCH_NOFILE) return;
+  const r = spawnSync('/bin/sh', ['-c', `ulimit -n ${min} && exec "$@"`, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, DROVER_BENCH_NOFILE: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sizes: { type: 'string', default: '100,500' },
+      runs: { type: 'string', default: '5' },
+      tools: { type: 'string', default: 'drover,floor,ansible' },
+      'ansible-max-hosts': { type: 'string', default: '100' },
+      'ansible-runs': { type: 'string', default: '5' },
+      'ansible-forks': { type: 'string', default: '20' },
+      'ansible-timeout': { type: 'string', default: '1200' },
+      'drover-forks': { type: 'string' },
+      'cpu-prof-dir': { type: 'string' },
+      'drover-root': { type: 'string' },
+      'lab-runs': { type: 'string', default: '5' },
+      'lab-hosts': { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const parts = positionals.length ? positionals : ['scale', 'lab', 'reporters', 'tui'];
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const cmdline = `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, '');
+  for (const part of parts) {
+    if (part === 'cleanup') {
+      await cleanupStale();
+      log('cleanup: done');
+    } else if (part === 'scale') {
+      const sizes = values.sizes.split(',').map(Number);
+      ensureNofile(Math.max(4096, Math.max(...sizes) * 8));
+      const o = {
+        sizes,
+        runs: Number(values.runs),
+        tools: values.tools.split(',') as Tool[],
+        ansibleMaxHosts: Number(values['ansible-max-hosts']),
+        ansibleRuns: Number(values['ansible-runs']),
+        ansibleForks: Number(values['ansible-forks']),
+        ansibleTimeoutMs: Number(values['ansible-timeout']) * 1000,
+        ...(values['drover-forks'] ? { droverForks: Number(values['drover-forks']) } : {}),
+        ...(values['drover-root'] ? { droverRoot: values['drover-root'] } : {}),
+        ...(values['cpu-prof-dir'] ? { droverNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] } : {}),
+        log,
+      };
+      const results = await runScale(o);
+      const md = scaleMarkdown(results, o, cmdline);
+      process.stdout.write(`${md}\n`);
+      if (!values['no-write']) writeSection(RESULTS, 'scale', md);
+    } else if (part === 'lab') {
+      const { runLab, labMarkdown } = await import('./lab.ts');
+      const o = { runs: Number(values['lab-runs']), ...(values['lab-hosts'] ? { hosts: values['lab-hosts'].split(',') } : {}), log };
+      const results = await runLab(o);
+      const md = labMarkdown(results, o, cmdline);
+      process.stdout.write(`${md}\n`);
+      if (!values['no-write']) writeSection(RESULTS, 'lab', md);
+    } else if (part === 'reporters') {
+      const { runReportersBench } = await import('./reporters.ts');
+      const md = await runReportersBench({ hosts: [100, 500], tasks: 20, durationMs: 20_000, runs: Number(values.runs), log });
+      process.stdout.write(`${md}\n`);
+      if (!values['no-write']) writeSection(RESULTS, 'reporters', md);
+    } else if (part === 'tui') {
+      // The UI's own benchmark (bench/tui.ts, by the UI's author): the Ink UI in tmux against
+      // the plain reporter on local hosts. Run as is; its printout goes into RESULTS.md.
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/tui.ts', '--runs', values.runs], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      process.stdout.write(r.stdout);
+      if (r.status !== 0) throw new Error(`bench/tui.ts exited ${r.status}`);
+      const md = ['## Terminal UI against the plain reporter (bench/tui.ts)', '', `Machine: ${machine()}`, '', 'Reproduce: `npm run bench -- tui` (or `npx tsx bench/tui.ts --hosts 100 --runs 5`)', '', '```', r.stdout.trim(), '```'].join('\n');
+      if (!values['no-write']) writeSection(RESULTS, 'tui', md);
+    } else {
+      throw new Error(`unknown part "${part}" (scale, lab, reporters, tui, cleanup)`);
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
