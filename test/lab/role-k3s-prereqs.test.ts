@@ -122,6 +122,9 @@ describe('role k3s-prereqs on the lab', () => {
 
   it('with base nftables: K3s ports open to the nodes, closed to a host outside the cluster', async (ctx) => {
     if (!lab) return ctx.skip();
+    // Hosts keep their state between runs (an earlier site run may have written the file):
+    // remove it so this run must write it again.
+    await lab.sh('master1', 'rm -f /etc/nftables.d/k3s-prereqs.nft');
     const first = await foundation();
     expect(first.code, describeRun(first)).toBe(0);
     const nft = first.tasks.find((e) => e.host === 'master1' && e.task === 'nftables allow-list admits the K3s ports');
