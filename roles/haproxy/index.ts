@@ -65,8 +65,7 @@ const tasks: Task<HaproxyVars>[] = [
   {
     name: 'haproxy package',
     when: noPackages,
-    // The index is refreshed only when the package is missing (then always: a fresh host's
-    // empty lists directory has a new mtime, which a cache-age test would take as fresh).
+    // The index is refreshed only when the package is missing, and then always.
     run: (ctx) => ctx.run(ops.packages([ctx.vars.haproxy_package], { updateCache: true, cacheValidTime: 0 })),
   },
   {
