@@ -5,7 +5,7 @@
 //          tui (bench/tui.ts: the Ink UI in tmux against the plain reporter),
 //          cleanup (stop a crashed run's light hosts, remove its user).
 //   Default: scale lab reporters tui.
-//   options: --sizes 100,500  --runs 5  --tools drover,floor,ansible
+//   options: --sizes 100,500  --runs 5  --tools drover,drover-pipelined,floor,ansible
 //            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
 //            --drover-forks N  --drover-root DIR (another checkout: before/after an engine change)
 //            --cpu-prof-dir DIR (node --cpu-prof for the Drover runs)
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '100,500' },
       runs: { type: 'string', default: '5' },
-      tools: { type: 'string', default: 'drover,floor,ansible' },
+      tools: { type: 'string', default: 'drover,drover-pipelined,floor,ansible' },
       'ansible-max-hosts': { type: 'string', default: '100' },
       'ansible-runs': { type: 'string', default: '5' },
       'ansible-forks': { type: 'string', default: '20' },

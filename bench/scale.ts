@@ -11,7 +11,8 @@ import { fmtMiB, fmtRatio, fmtS, load1, machine, type Sample, summarise, type Su
 import { type Fleet, type FleetHost, startFleet, stopFleet } from './scale/fleet.ts';
 import { parseFloorOutput, writeFloor } from './scale/floor.ts';
 
-export type Tool = 'drover' | 'floor' | 'ansible';
+/** drover-pipelined: Drover with pipelining on (DROVER_PIPELINING=1: one shell per host, no session per command). */
+export type Tool = 'drover' | 'drover-pipelined' | 'floor' | 'ansible';
 
 export interface ScaleOptions {
   sizes: number[];
@@ -96,8 +97,9 @@ class ScaleRun {
     let cwd = repo;
     const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
     let timeoutMs: number | undefined;
-    if (tool === 'drover') {
+    if (tool === 'drover' || tool === 'drover-pipelined') {
       cwd = this.o.droverRoot ?? repo;
+      env.DROVER_PIPELINING = tool === 'drover-pipelined' ? '1' : '0';
       argv = [process.execPath, ...(this.o.droverNodeFlags ?? []), '--import', 'tsx', 'bench/playbooks/checks20.ts', '-i', inv, '--forks', String(this.o.droverForks ?? hosts.length), '--json'];
     } else if (tool === 'floor') {
       argv = writeFloor(workDir, hosts, this.fleet.user, this.fleet.sshOptions, this.ipForward);
@@ -114,7 +116,7 @@ class ScaleRun {
     const targetCpuMs = cpu1.userMs + cpu1.sysMs - cpu0.userMs - cpu0.sysMs;
     if (m.timedOut) return { m, targetCpuMs, check: { hosts: 0, changed: 0, failed: 0 } };
     const text = readFileSync(files.stdout, 'utf8');
-    const check = tool === 'drover' ? checkDrover(files.stdout) : tool === 'floor' ? parseFloorOutput(text) : parseAnsibleRecap(text);
+    const check = tool.startsWith('drover') ? checkDrover(files.stdout) : tool === 'floor' ? parseFloorOutput(text) : parseAnsibleRecap(text);
     const problem =
       check.hosts !== hosts.length
         ? `${check.hosts} of ${hosts.length} hosts reported`
@@ -198,7 +200,7 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
       rows.push([String(r.hosts), r.tool, r.note ?? 'not run', '', '', '', '', '', '', '', '']);
       continue;
     }
-    const perHost = r.tool === 'drover' ? fmtMiB(s.peakProcHwmKiB / r.hosts) : '';
+    const perHost = r.tool.startsWith('drover') ? fmtMiB(s.peakProcHwmKiB / r.hosts) : '';
     const cpuPerHost = `${(s.cpuMs / r.hosts).toFixed(1)} ms/host`;
     rows.push([
       String(r.hosts),
@@ -210,7 +212,7 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
       fmtMiB(s.peakProcHwmKiB) + (perHost ? ` (${perHost}/host)` : ''),
       fmtS(r.targetCpuMs ?? NaN),
       floor && r.tool !== 'floor' ? fmtRatio(s.wallMs / floor.wallMs) : '',
-      ansible && r.tool === 'drover' ? fmtRatio(s.wallMs / ansible.wallMs) : '',
+      ansible && r.tool.startsWith('drover') ? `${fmtRatio(s.wallMs / ansible.wallMs)} (${fmtRatio(ansible.wallMs / s.wallMs)} faster)` : '',
       s.load.toFixed(2),
     ]);
   }
@@ -218,13 +220,13 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
     .filter((r) => r.converge)
     .map((r) => `${r.hosts} hosts: ${fmtS(r.converge!.wallMs)} wall, ${fmtS(r.converge!.cpuMs)} cpu, ${fmtMiB(r.converge!.peakProcHwmKiB)} peak RSS`)
     .join('; ');
-  const drovers = results.filter((r) => r.tool === 'drover' && r.summary).sort((a, b) => a.hosts - b.hosts);
+  const drovers = results.filter((r) => r.tool === 'drover-pipelined' && r.summary).sort((a, b) => a.hosts - b.hosts);
   let slope = '';
   if (drovers.length >= 2) {
     const a = drovers[0]!;
     const b = drovers[drovers.length - 1]!;
     const perHost = (b.summary!.peakProcHwmKiB - a.summary!.peakProcHwmKiB) / (b.hosts - a.hosts);
-    slope = `Drover's memory grows by ${fmtMiB(perHost)} per extra host between ${a.hosts} and ${b.hosts} hosts (peak RSS difference / host difference).`;
+    slope = `Drover's memory (pipelined) grows by ${fmtMiB(perHost)} per extra host between ${a.hosts} and ${b.hosts} hosts (peak RSS difference / host difference).`;
   }
   return [
     '## Scale: light SSH hosts, 20-check no-change converge',
@@ -247,7 +249,9 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
     'peak of the summed VmRSS of the tree sampled every 100 ms, "largest process RSS" = the largest single process high-water',
     'mark (GNU time / VmHWM): the Drover node process, an ansible-playbook worker, one ssh client. "hosts\' CPU" is what the',
     "sshd processes and everything they ran used during the run (the machine is shared: targets and controller compete for",
-    `the same ${cpus().length} cores here). Drover runs \`node --import tsx bench/playbooks/checks20.ts --json --forks <hosts>\`;`,
+    `the same ${cpus().length} cores here). Drover runs \`node --import tsx bench/playbooks/checks20.ts --json --forks <hosts>\`,`,
+    'as it is (one SSH session per command) and with pipelining (`DROVER_PIPELINING=1`: commands without stdin or timeout',
+    'go through one long-lived shell per host);',
     'the floor is bench/scale/floor.sh sent by `ssh -o ControlMaster=no host sh -s < script` to all hosts at once;',
     `Ansible is \`ansible-playbook -f ${o.ansibleForks}\` with pipelining on, default fact gathering, and ControlPersist masters`,
     'from earlier runs closed before each run (every tool pays for its connections). Every timed run is checked: every',

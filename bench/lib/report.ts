@@ -1,6 +1,6 @@
 // Figures to text: medians, the machine, markdown tables, and RESULTS.md sections (each part
 // replaces only its own section, so `npm run bench -- scale` keeps the lab figures).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Measurement } from './measure.ts';
@@ -57,12 +57,8 @@ export function machine(): string {
     /* unknown */
   }
   const cpu = cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown cpu';
-  let sshd = '';
-  try {
-    sshd = execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (e) {
-    sshd = String((e as { stderr?: string }).stderr ?? '').trim();
-  }
+  // ssh -V prints on stderr.
+  const sshd = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr?.trim() ?? '';
   return [
     `${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} GiB free)`,
     `${os}, kernel ${kernel}, node ${process.version}, ${sshd.split('\n')[0] ?? ''}`,

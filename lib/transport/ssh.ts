@@ -345,7 +345,12 @@ export class SshTransport extends ShellTransport {
     if (shell && !shell.alive) live.shell = undefined; // it ended: a new one next time
     if (!shell || shell.busy || !shell.alive) return null;
     const r = await shell.run(line);
-    if (r.code === null && !live.alive) throw new UnreachableError(this.name, `connection lost while running: ${what}`);
+    if (r.code === null) {
+      // The shell ended under the command. A dropped connection is reported as one (its
+      // 'close' can trail the channel's by a moment); else the command ended the shell itself.
+      await new Promise((res) => setTimeout(res, 50));
+      if (!live.alive) throw new UnreachableError(this.name, `connection lost while running: ${what}`);
+    }
     if (!shell.alive) live.shell = undefined; // the command ended the shell: a new one next time
     return r;
   }
