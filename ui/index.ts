@@ -4,7 +4,7 @@
 // React and Ink are loaded on the first createTui() call, not on import: a non-TTY run never
 // pays for them, and React can be told to load its production build first (below).
 import type { DroverEvent, EventSink } from '../lib/report/events.ts';
-import { redactDeep } from '../lib/secrets/redact.ts';
+import { redactDeep } from '../lib/secrets/registry.ts';
 import { initialState } from './state.ts';
 import { createUiStore, DEFAULT_THROTTLE_MS } from './store.ts';
 import { loadInk } from './load-ink.ts';
@@ -28,6 +28,8 @@ export interface TuiOptions {
   debug?: boolean;
   /** Route stray console.* output above the live area (default true, off in debug). */
   patchConsole?: boolean;
+  /** What the render budget counts (ui/store.ts): 'process' when this process only draws. */
+  paceBy?: 'frame' | 'process';
 }
 
 export type Tui = EventSink & {
@@ -37,6 +39,8 @@ export type Tui = EventSink & {
   done: Promise<void>;
   /** Settles once the UI is mounted and drawing (events before it are kept, not lost). */
   ready: Promise<void>;
+  /** Screen states drawn so far. */
+  frames(): number;
 };
 
 interface Mounted {
@@ -53,7 +57,7 @@ async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions):
   const { render } = await loadInk();
   const [{ createElement }, { App }] = await Promise.all([import('react'), import('./components/App.tsx')]);
   const debug = opts.debug ?? false;
-  const instance = render(createElement(App, { store, onAbort: opts.onAbort, maxRows: opts.maxRows, tickMs: opts.tickMs }), {
+  const instance = render(createElement(App, { store, onAbort: opts.onAbort, maxRows: opts.maxRows, tickMs: opts.tickMs, inlineScrollback: debug }), {
     // Only when given: an explicit undefined would replace Ink's process.stdout/stdin default.
     ...(opts.stdout ? { stdout: opts.stdout } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
@@ -73,6 +77,7 @@ async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions):
 export function createTui(opts: TuiOptions): Tui {
   const store = createUiStore({
     throttleMs: opts.throttleMs ?? DEFAULT_THROTTLE_MS,
+    ...(opts.paceBy ? { paceBy: opts.paceBy } : {}),
     initial: initialState({ verbose: opts.verbose, diff: opts.diff }),
   });
   let closed = false;
@@ -102,5 +107,6 @@ export function createTui(opts: TuiOptions): Tui {
     },
     done,
     ready,
+    frames: () => store.published(),
   };
 }

@@ -25,6 +25,8 @@ export interface UiStore {
   flush(): void;
   /** Cancel any pending timer (on unmount). */
   dispose(): void;
+  /** States published so far (each one a frame, unless nothing on screen changed). */
+  published(): number;
 }
 
 export interface UiStoreOptions {
@@ -39,6 +41,13 @@ export interface UiStoreOptions {
   clock?: () => number;
   /** CPU time of this process in ms (tests). */
   cpuClock?: () => number;
+  /**
+   * What counts against the budget. 'frame' (default): the CPU from publishing until React and
+   * Ink have drawn, for a UI sharing its thread with the engine. 'process': all CPU the process
+   * used since the previous publish, for a process that does nothing but draw (ui/remote):
+   * folding events and printing the scroll-back count too, and nothing escapes the measure.
+   */
+  paceBy?: 'frame' | 'process';
 }
 
 export const DEFAULT_THROTTLE_MS = 80;
@@ -59,6 +68,9 @@ export function createUiStore(opts: UiStoreOptions = {}): UiStore {
   const maxIntervalMs = Math.max(throttleMs, opts.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS);
   const clock = opts.clock ?? (() => performance.now());
   const cpuClock = opts.cpuClock ?? processCpuMs;
+  const paceBy = opts.paceBy ?? 'frame';
+  let publishes = 0;
+  let lastCpu: number | undefined;
   let state = opts.initial ?? initialState();
   let published = state;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,8 +86,15 @@ export function createUiStore(opts: UiStoreOptions = {}): UiStore {
     }
     if (published === state) return;
     published = state;
+    publishes++;
     lastAt = clock();
     const cpu = cpuClock();
+    if (paceBy === 'process') {
+      if (lastCpu !== undefined) cost += COST_SMOOTHING * (cpu - lastCpu - cost);
+      lastCpu = cpu;
+      for (const l of listeners) l();
+      return;
+    }
     for (const l of listeners) l();
     // React renders (and Ink draws) on a microtask the listeners queued; this one runs after it.
     queueMicrotask(() => {
@@ -110,5 +129,6 @@ export function createUiStore(opts: UiStoreOptions = {}): UiStore {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
     },
+    published: () => publishes,
   };
 }

@@ -74,9 +74,10 @@ function inCi(env: Readonly<Record<string, string | undefined>>): boolean {
   return v !== undefined && v !== '' && v !== 'false' && v !== '0';
 }
 
+// The UI draws in a process of its own (ui/remote/parent.ts: why), so this one loads no React.
 async function defaultTui(opts: TuiHookOptions): Promise<EventSink> {
-  const { createTui } = await import('../../ui/index.ts');
-  return createTui(opts);
+  const { startUiProcess } = await import('../../ui/remote/parent.ts');
+  return startUiProcess(opts);
 }
 
 export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = process.argv.slice(2), io: PlaybookIO = {}): Promise<number> {

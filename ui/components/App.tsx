@@ -1,14 +1,16 @@
-// The whole screen: finished lines in <Static> (printed once, then scroll back), and below
-// them the live area (header, host rows, verbose panel, keys) until the recap arrives.
+// The whole screen: finished lines written once above (use-scrollback.tsx: they scroll back),
+// and below them the live area (header, host rows, verbose panel, keys) until the recap arrives.
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { Box, Static, useInput, useStdin, useStdout } from 'ink';
-import { isHostVerbose, selectedHost, type StaticItem } from '../state.ts';
+import { Box, Text, useInput, useStdin, useStdout } from 'ink';
+import { isHostVerbose, selectedHost } from '../state.ts';
 import type { UiStore } from '../store.ts';
 import { Header } from './Header.tsx';
 import { HostTable } from './HostTable.tsx';
 import { DETAIL_HEIGHT, HostDetail } from './HostDetail.tsx';
 import { Footer } from './Footer.tsx';
-import { StaticLine } from './StaticLine.tsx';
+import { hostNameWidth, useScrollback } from './use-scrollback.tsx';
+import { scrollbackLines } from '../scrollback.ts';
+import { wantsColors } from '../style.ts';
 
 export interface AppProps {
   store: UiStore;
@@ -19,6 +21,12 @@ export interface AppProps {
   /** Clock tick for spinner and elapsed times; 0 disables (tests). Default 100 ms. */
   tickMs?: number;
   clock?: () => number;
+  /**
+   * Draw the scroll-back inline, above the live area, in every frame instead of writing it out
+   * once: Ink's debug mode (tests, ink-testing-library) writes whole frames and keeps no
+   * last frame to re-print under a write().
+   */
+  inlineScrollback?: boolean;
 }
 
 export const MIN_ROWS = 5;
@@ -50,13 +58,15 @@ function useTick(store: UiStore, tickMs: number, clock: () => number, active: bo
   }, [store, tickMs, clock, active]);
 }
 
-export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now }: AppProps) {
+export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now, inlineScrollback = false }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const { isRawModeSupported } = useStdin();
   const terminalRows = useTerminalRows();
+  const { stdout } = useStdout();
   const finished = state.recap !== undefined;
   const keys = isRawModeSupported === true && !finished;
   useTick(store, tickMs, clock, !finished);
+  useScrollback(store, !inlineScrollback);
 
   useInput(
     (input, key) => {
@@ -84,20 +94,21 @@ export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now }:
   const hostView = host !== undefined ? state.hosts[host] : undefined;
   const detail = keys && hostView !== undefined && isHostVerbose(state, hostView.name) ? hostView : undefined;
   const rows = maxRows ?? Math.max(MIN_ROWS, terminalRows - CHROME_LINES - (detail ? DETAIL_HEIGHT : 0) - (state.aborting ? 1 : 0));
-  const hostWidth = Math.min(28, Math.max(4, ...state.order.map((n) => n.length)));
 
+  // The scroll-back (finished lines) is written out by useScrollback; this is the live area.
+  const live = finished ? null : (
+    <Box flexDirection="column">
+      <Header state={state} />
+      {state.order.length > 0 && <HostTable state={state} maxRows={rows} showMarker={keys} />}
+      {detail && <HostDetail host={detail} />}
+      <Footer state={state} keys={keys} />
+    </Box>
+  );
+  if (!inlineScrollback || state.staticItems.length === 0) return live;
   return (
     <>
-      {/* <Static> wants a mutable array type; it never mutates it. */}
-      <Static items={state.staticItems as StaticItem[]}>{(item) => <StaticLine key={item.id} item={item} hostWidth={hostWidth} />}</Static>
-      {!finished && (
-        <Box flexDirection="column">
-          <Header state={state} />
-          {state.order.length > 0 && <HostTable state={state} maxRows={rows} showMarker={keys} />}
-          {detail && <HostDetail host={detail} />}
-          <Footer state={state} keys={keys} />
-        </Box>
-      )}
+      <Text>{scrollbackLines(state.staticItems, hostNameWidth(state), wantsColors(stdout)).join('\n')}</Text>
+      {live}
     </>
   );
 }

@@ -18,7 +18,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function mount(opts: { verbose?: boolean; diff?: boolean; maxRows?: number } = {}) {
   const store = createUiStore({ throttleMs: 0, initial: initialState({ verbose: opts.verbose, diff: opts.diff }) });
   const onAbort = vi.fn();
-  const r = render(<App store={store} onAbort={onAbort} tickMs={0} maxRows={opts.maxRows} />);
+  const r = render(<App store={store} onAbort={onAbort} tickMs={0} maxRows={opts.maxRows} inlineScrollback />);
   mounted.push(r);
   await settle();
   return {

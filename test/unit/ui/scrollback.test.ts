@@ -1,0 +1,72 @@
+// The scroll-back as a real terminal gets it (Ink not in debug mode): finished lines are
+// written once, above the live area, which is re-printed under them; the recap comes last.
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTui } from '../../../ui/index.ts';
+import { scrollbackLines } from '../../../ui/scrollback.ts';
+import { ev, plain, recapRow } from './fixtures.ts';
+
+class TtyOut extends EventEmitter {
+  isTTY = true;
+  columns = 100;
+  rows = 30;
+  text = '';
+  write = (s: string) => {
+    this.text += s;
+    return true;
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const count = (hay: string, needle: string) => hay.split(needle).length - 1;
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const t of open.splice(0)) await t.close();
+});
+
+describe('scroll-back written above the live area', () => {
+  it('writes each finished line once, keeps the live rows under it, ends with the recap', async () => {
+    const out = new TtyOut();
+    const tui = createTui({ stdout: out as unknown as NodeJS.WriteStream, verbose: false, diff: false, onAbort: vi.fn(), throttleMs: 0, tickMs: 0, patchConsole: false });
+    open.push(tui);
+    await tui.ready;
+    tui.emit(ev.runStart(['web1', 'web2']));
+    tui.emit(ev.playStart('site', ['web1', 'web2']));
+    tui.emit(ev.taskStart('web1', 'install nginx', 1));
+    tui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 2));
+    tui.emit(ev.taskEnd('web2', 'install nginx', 'failed', 2, { msg: 'apt-get exited 100', stderr: 'E: Unable to locate package nginx' }));
+    tui.emit(ev.hostState('web2', 'failed', 2));
+    // Ink draws at most 30 frames a second: let its trailing frame land.
+    await sleep(100);
+    const during = plain(out.text);
+    expect(count(during, 'PLAY site')).toBe(1);
+    expect(during).toMatch(/changed\s+web1\s+base › install nginx/);
+    expect(during).toContain('E: Unable to locate package nginx');
+    // The live area was drawn after the lines (Ink re-prints its last frame under a write).
+    expect(during.lastIndexOf('web2 ')).toBeGreaterThan(during.indexOf('E: Unable to locate package nginx'));
+    expect(during).toMatch(/web2\s+failed/);
+
+    tui.emit(ev.recap({ web1: recapRow({ changed: 1 }), web2: recapRow({ failed: 1 }) }, { exitCode: 2 }));
+    await tui.close();
+    const all = plain(out.text);
+    expect(count(all, 'PLAY site')).toBe(1);
+    expect(count(all, 'E: Unable to locate package nginx')).toBe(1);
+    expect(all).toContain('PLAY RECAP');
+    // The recap replaces the live area: no host row is drawn after it.
+    expect(all.slice(all.lastIndexOf('PLAY RECAP'))).not.toMatch(/web2\s+failed\s+\d/);
+  });
+
+  it('formats items as lines, styled only when colours are wanted', () => {
+    const items = [
+      { kind: 'play', id: 1, play: 'site', hosts: 3, strategy: 'linear' },
+      { kind: 'log', id: 2, level: 'warn', msg: 'disk almost full', host: 'db1' },
+      { kind: 'notify', id: 3, host: 'lb1', handler: 'reload haproxy', by: 'haproxy config' },
+    ] as const;
+    const bare = scrollbackLines(items, 6, false);
+    expect(bare).toEqual(['PLAY site  3 hosts · linear', 'warn        db1    disk almost full', 'notify      lb1    handler: reload haproxy (by haproxy config)']);
+    const styled = scrollbackLines(items, 6, true);
+    expect(styled[0]).toBe('\u001b[1m\u001b[36mPLAY site\u001b[39m\u001b[22m\u001b[2m  3 hosts · linear\u001b[22m');
+    expect(styled.map(plain)).toEqual(bare);
+  });
+});

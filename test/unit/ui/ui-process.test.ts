@@ -1,0 +1,86 @@
+// The UI in its own process, as the runner starts it: events over IPC (redacted before they
+// leave), console output forwarded, the final frame drawn before close() settles, and plain
+// output if the UI process dies mid-run. The child's stdout is a pipe here so the test can read
+// it (Ink in debug mode: whole frames); a real terminal is tested in test/lab/tui-tmux.test.ts.
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startUiProcess, type UiProcess } from '../../../ui/remote/parent.ts';
+import { addSecret, clearSecrets } from '../../../lib/secrets/redact.ts';
+import { ev, plain, recapRow } from './fixtures.ts';
+
+const started: UiProcess[] = [];
+afterEach(async () => {
+  for (const p of started.splice(0)) {
+    p.child.kill('SIGKILL');
+    await Promise.resolve(p.close()).catch(() => {});
+  }
+  clearSecrets();
+});
+
+function start(over: { fallbackOut?: NodeJS.WritableStream } = {}) {
+  const ui = startUiProcess({
+    verbose: false,
+    diff: false,
+    onAbort: vi.fn(),
+    throttleMs: 0,
+    tickMs: 0,
+    debug: true,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...over,
+  });
+  started.push(ui);
+  let out = '';
+  let err = '';
+  ui.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  ui.child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return { ui, out: () => plain(out), err: () => err };
+}
+
+describe('the UI process', () => {
+  it('draws what the playbook process sends and exits after the final frame', async () => {
+    const { ui, out, err } = start();
+    addSecret('hunter2-token');
+    ui.emit(ev.runStart(['db1', 'db2']));
+    ui.emit(ev.playStart('db', ['db1', 'db2']));
+    ui.emit(ev.taskEnd('db1', 'set password', 'failed', 1, { msg: 'psql: auth failed for hunter2-token' }));
+    await ui.ready;
+    console.log('a line from the playbook with hunter2-token in it');
+    ui.emit(ev.recap({ db1: recapRow({ failed: 1 }), db2: recapRow({ ok: 3 }) }, { exitCode: 2 }));
+    await ui.close();
+    expect(ui.child.exitCode).toBe(0);
+    const text = out();
+    expect(text).toContain('PLAY db');
+    expect(text).toMatch(/failed\s+db1\s+base › set password/);
+    expect(text).toContain('a line from the playbook with');
+    expect(text).toContain('PLAY RECAP');
+    expect(text + err()).not.toContain('hunter2-token');
+    expect(err()).toBe('');
+  }, 30_000);
+
+  it('gives console back when closed', async () => {
+    const log = console.log;
+    const { ui } = start();
+    expect(console.log).not.toBe(log);
+    await ui.close();
+    expect(console.log).toBe(log);
+  }, 30_000);
+
+  it('goes on with plain output when the UI process dies mid-run', async () => {
+    const fallback = new PassThrough();
+    let plainOut = '';
+    fallback.on('data', (d: Buffer) => (plainOut += d.toString()));
+    const { ui } = start({ fallbackOut: fallback });
+    ui.emit(ev.runStart(['web1']));
+    await ui.ready;
+    const gone = new Promise((resolve) => ui.child.once('exit', resolve));
+    ui.child.kill('SIGKILL');
+    await gone;
+    ui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 1));
+    ui.emit(ev.recap({ web1: recapRow({ changed: 1 }) }));
+    await ui.close();
+    expect(plainOut).toMatch(/terminal UI stopped/);
+    expect(plainOut).toMatch(/changed: \[web1\]|web1.*changed/);
+    expect(plainOut).toContain('PLAY RECAP');
+  }, 30_000);
+});

@@ -1,0 +1,143 @@
+// The terminal UI as the runner uses it: Ink draws in a child process, and the playbook process
+// only sends it the (redacted) events.
+//
+// Why a process and not a component on the engine's thread: measured on a 100-host run, the
+// in-process UI cost the run 40-50% (bench/tui.ts). A third of that is drawing; the rest is
+// that React, Ink and yoga's wasm add ~65 MiB to the process, and every command a local or
+// delegated task runs is a fork() whose cost grows with the parent's memory (~1 ms per 50 MiB
+// here). In its own process the UI draws on another core, the engine keeps its small heap, and
+// the engine's part is a JSON message per batch of events, as cheap as the JSON reporter.
+import { fork, type ChildProcess } from 'node:child_process';
+import { format } from 'node:util';
+import type { DroverEvent, EventSink } from '../../lib/report/events.ts';
+import { PlainReporter } from '../../lib/report/plain.ts';
+import { redact, redactDeep } from '../../lib/secrets/redact.ts';
+import type { Tui } from '../index.ts';
+import { CONSOLE_LEVELS, type ConsoleLevel, parseFromUi, type ToUi, type UiProcessOptions } from './protocol.ts';
+
+export interface UiProcessStartOptions extends UiProcessOptions {
+  /** Called once, when the user presses q or Ctrl-C in the UI. */
+  onAbort: () => void;
+  /** Node flags for the UI process (default: this process's, so tsx's loader comes along). */
+  execArgv?: string[];
+  /** stdin, stdout, stderr of the UI process (default: this process's, the terminal). */
+  stdio?: Array<'inherit' | 'pipe' | 'ignore'>;
+  /** Send console.* output of this process to the UI instead of tearing its screen (default true). */
+  patchConsole?: boolean;
+  /** Where output goes if the UI process dies mid-run (default process.stdout). */
+  fallbackOut?: NodeJS.WritableStream;
+  /** Longest wait for the UI process to draw its final frame and exit (default 10 s). */
+  closeTimeoutMs?: number;
+}
+
+export type UiProcess = Tui & { child: ChildProcess };
+
+const CHILD = new URL('./child.ts', import.meta.url).pathname;
+
+export function startUiProcess(opts: UiProcessStartOptions): UiProcess {
+  const { onAbort, execArgv, stdio, patchConsole = true, fallbackOut, closeTimeoutMs = 10_000, ...uiOpts } = opts;
+  const child = fork(CHILD, [JSON.stringify(uiOpts)], {
+    execArgv: execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect')),
+    stdio: [...(stdio ?? ['inherit', 'inherit', 'inherit']), 'ipc'],
+    // The UI picks React's production build unless told otherwise (ui/index.ts).
+    env: process.env,
+  });
+
+  let pending: DroverEvent[] = [];
+  let scheduled = false;
+  let closing = false;
+  /** Set when the UI process is gone before close(): the plain reporter takes over. */
+  let fallback: EventSink | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const send = (m: ToUi): void => {
+    if (child.connected) child.send(m);
+  };
+  // One message per turn of the event loop, not per event: a burst of 100 task_ends is one write.
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    send({ t: 'events', events: pending });
+    pending = [];
+  };
+
+  const restoreConsole = patchConsole ? forwardConsole((level, text) => send({ t: 'console', level, text })) : () => {};
+
+  let resolveReady!: () => void;
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {});
+  let aborted = false;
+  child.on('message', (raw) => {
+    const m = parseFromUi(raw);
+    if (!m.ok) return;
+    if (m.value.t === 'ready') resolveReady();
+    else if (!aborted) {
+      aborted = true;
+      onAbort();
+    }
+  });
+  // A fork that cannot start (no node, no file) reports here instead of as an exit.
+  child.on('error', () => {});
+  void exited.then((code) => {
+    rejectReady(new Error(`the UI process exited (code ${code}) before it was ready`));
+    if (closing) return;
+    restoreConsole();
+    const out = fallbackOut ?? process.stdout;
+    out.write(`\nwarning: the terminal UI stopped (exit code ${code}); plain output from here on\n`);
+    fallback = new PlainReporter({ out, verbosity: uiOpts.verbose ? 1 : 0, diff: uiOpts.diff });
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    child,
+    emit(event) {
+      if (closing) return;
+      if (fallback) return fallback.emit(event);
+      // Redacted here: the secrets registry lives in this process, not in the UI's.
+      pending.push(redactDeep(event));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    close() {
+      closed ??= (async () => {
+        if (fallback) {
+          closing = true;
+          await fallback.close?.();
+          return;
+        }
+        flush();
+        closing = true;
+        send({ t: 'close' });
+        const timer = setTimeout(() => child.kill('SIGTERM'), closeTimeoutMs);
+        await exited;
+        clearTimeout(timer);
+        restoreConsole();
+      })();
+      return closed;
+    },
+    done: exited.then(() => undefined),
+    ready,
+    // Counted in the UI process; this side does not know.
+    frames: () => 0,
+  };
+}
+
+/** Route console.* to `to` until the returned function is called. */
+function forwardConsole(to: (level: ConsoleLevel, text: string) => void): () => void {
+  const saved = CONSOLE_LEVELS.map((level) => [level, console[level]] as const);
+  for (const level of CONSOLE_LEVELS) {
+    console[level] = (...args: unknown[]) => to(level, redact(format(...args)));
+  }
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    for (const [level, fn] of saved) console[level] = fn;
+  };
+}
