@@ -1,4 +1,6 @@
-// gatherFacts: the whole probe in one exec (script on stdin to `sh -s`), parsed locally.
+// gatherFacts: the whole probe in one exec, parsed locally. The script is the command itself
+// (run by `sh -c`), not stdin to `sh -s`: without stdin it can go through the connection's
+// pipelined shell instead of a session of its own (lib/transport/pipelined-shell.ts).
 import type { Transport } from '../transport/types.ts';
 import { parseFactsOutput } from './parse.ts';
 import { PROBE_SCRIPT } from './probe.ts';
@@ -17,7 +19,7 @@ export class FactsError extends Error {
 
 /** Connection errors (UnreachableError, TimeoutError) pass through unchanged. */
 export async function gatherFacts(t: Transport, options: { timeoutMs?: number } = {}): Promise<Facts> {
-  const r = await t.exec('sh -s', { stdin: PROBE_SCRIPT, timeoutMs: options.timeoutMs ?? 30_000, sudo: false });
+  const r = await t.exec(PROBE_SCRIPT, { timeoutMs: options.timeoutMs ?? 30_000, sudo: false });
   if (r.code !== 0) throw new FactsError(t.name, `probe exited ${r.code}: ${r.stderr.trim()}`);
   try {
     return parseFactsOutput(r.stdout);

@@ -28,6 +28,7 @@ const NAMES = {
   connectTimeoutMs: ['drover_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout'],
   keepaliveIntervalMs: ['drover_keepalive_interval'],
   maxSessions: ['drover_max_sessions'],
+  pipelining: ['drover_pipelining'],
 } satisfies Partial<Record<Field, string[]>>;
 
 const SECONDS = new Set<Field>(['connectTimeoutMs', 'keepaliveIntervalMs']);

@@ -107,10 +107,12 @@ export const CONNECTION_VARS: Readonly<Record<string, VarSpec>> = {
   drover_proxy_jump: S.text,
   drover_known_hosts: S.paths,
   drover_accept_new_host_keys: S.bool,
+  drover_pipelining: S.bool,
   /** Sorts sibling groups for variable precedence, as in Ansible. */
   ansible_group_priority: S.int,
   // Accepted so Ansible inventories load, and ignored: Drover runs no Python on hosts and
-  // always sends a task's script in one round trip.
+  // always sends a task's script in one round trip (Ansible's pipelining is about how its
+  // modules reach a host; Drover's one shell per connection is drover_pipelining).
   ansible_python_interpreter: S.anyString,
   ansible_pipelining: S.bool,
   ansible_ssh_pipelining: S.bool,

@@ -32,11 +32,25 @@ export const ConnectionSchema = z.strictObject({
   /** Max concurrent channels on the one connection (OpenSSH MaxSessions is 10). */
   maxSessions: z.number().int().min(1).max(64).default(10),
   /**
-   * Run commands that need no stdin and no timeout through one long-lived shell instead of
-   * one SSH session each (Ansible's "pipelining"). Unset: on when DROVER_PIPELINING=1.
+   * Run commands that need no stdin through one long-lived shell instead of one SSH session
+   * each (lib/transport/pipelined-shell.ts). Unset: see pipeliningFor().
    */
   pipelining: z.boolean().optional(),
 });
+
+/**
+ * Whether a connection pipelines: its own setting (the inventory's drover_pipelining), else
+ * DROVER_PIPELINING from the environment (`0`/`false`/`no`/`off` turn it off for every host
+ * without an explicit setting), else on. On by default since it is the faster path (a
+ * session per command costs the target a forked session process and a login shell) and
+ * behaves the same (commands with stdin, and any command while the shell is busy, get a
+ * session of their own).
+ */
+export function pipeliningFor(conn: Pick<Connection, 'pipelining'>, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  if (conn.pipelining !== undefined) return conn.pipelining;
+  const v = env.DROVER_PIPELINING?.trim().toLowerCase();
+  return !(v === '0' || v === 'false' || v === 'no' || v === 'off');
+}
 
 export type Connection = z.infer<typeof ConnectionSchema>;
 export type ConnectionInput = z.input<typeof ConnectionSchema>;

@@ -8,8 +8,10 @@
 // kill marker behave the same), in a subshell with stdin from /dev/null, followed by an end
 // marker on stdout (with the exit status) and on stderr. The line is balanced shell text by
 // construction (every argument goes through quote()), so it can never swallow the marker.
-// Only commands without stdin and without a timeout come here (the caller checks); they run
-// one at a time: a busy shell sends the next command to a session of its own instead.
+// Only commands without stdin come here (the caller checks); they run one at a time: a busy
+// shell sends the next command to a session of its own instead. A timeout is the caller's:
+// it kills the command's tree by its marker, and the subshell's end frees the shell.
+// On by default; drover_pipelining: false (inventory) or DROVER_PIPELINING=0 turn it off.
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 

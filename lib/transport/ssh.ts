@@ -8,7 +8,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, Client as SshClient, ClientChannel } from 'ssh2';
 import { HostKeyError, TimeoutError, UnreachableError } from '../errors.ts';
 import { addSecret, redact } from '../secrets/redact.ts';
-import type { Connection } from './connection.ts';
+import { pipeliningFor, type Connection } from './connection.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
 import { PipelinedShell } from './pipelined-shell.ts';
@@ -29,11 +29,6 @@ interface Live {
   alive: boolean;
   /** The pipelined shell of this connection (opened on first use), or false if it failed. */
   shell?: Promise<PipelinedShell | false>;
-}
-
-/** Pipelining when the connection does not say: DROVER_PIPELINING=1 turns it on. */
-function pipeliningDefault(): boolean {
-  return process.env.DROVER_PIPELINING === '1';
 }
 
 /** Keepalive probes without an answer before the connection is declared dead. */
@@ -66,7 +61,7 @@ export class SshTransport extends ShellTransport {
     super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) });
     addSecret(conn.password);
     this.sessions = new Semaphore(conn.maxSessions);
-    this.pipelining = conn.pipelining ?? pipeliningDefault();
+    this.pipelining = pipeliningFor(conn);
     this.policy = { files: defaultKnownHostsFiles(conn.knownHostsFiles), acceptNew: conn.acceptNewHostKeys };
   }
 
@@ -275,10 +270,9 @@ export class SshTransport extends ShellTransport {
   }
 
   protected async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult> {
-    // Pipelined: no stdin to give (the shell's stdin is the command stream) and no timeout
-    // (a stuck command would block the shell; those get a session that can be killed).
-    if (this.pipelining && !stdin?.length && timeoutMs === undefined) {
-      const r = await this.runPipelined(line, what);
+    // Pipelined unless there is stdin to give (the shell's stdin is the command stream).
+    if (this.pipelining && !stdin?.length) {
+      const r = await this.runPipelined(line, what, timeoutMs);
       if (r) return r;
     }
     const release = await this.sessions.acquire();
@@ -337,14 +331,34 @@ export class SshTransport extends ShellTransport {
     });
   }
 
-  /** The connection's pipelined shell when it is free, else null (the caller opens a session). */
-  private async runPipelined(line: string, what: string): Promise<RawResult | null> {
+  /**
+   * Run on the connection's pipelined shell when it is free, else null (the caller opens a
+   * session). On timeout this rejects with TimeoutError like a session does, and ShellTransport
+   * kills the command's tree by its marker (over a session, the shell being busy); the killed
+   * command's subshell then returns and the shell is free again. Should the kill not end it,
+   * the shell stays busy and later commands simply get sessions.
+   */
+  private async runPipelined(line: string, what: string, timeoutMs: number | undefined): Promise<RawResult | null> {
     const live = await this.getLive();
     live.shell ??= this.openShell(live);
     const shell = await live.shell;
     if (shell && !shell.alive) live.shell = undefined; // it ended: a new one next time
     if (!shell || shell.busy || !shell.alive) return null;
-    const r = await shell.run(line);
+    const running = shell.run(line);
+    let r: Awaited<typeof running>;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${this.name}: ${what}`, timeoutMs)), timeoutMs);
+      });
+      try {
+        r = await Promise.race([running, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } else {
+      r = await running;
+    }
     if (r.code === null) {
       // The shell ended under the command. A dropped connection is reported as one (its
       // 'close' can trail the channel's by a moment); else the command ended the shell itself.

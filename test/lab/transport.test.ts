@@ -155,6 +155,58 @@ describe.skipIf(gate.skip)('ssh transport (real sshd)', () => {
       expect(countAccepted(sshd, user.name) - before).toBe(1);
     });
 
+    it('pipelines commands without stdin or timeout through one shell (on by default), and not when drover_pipelining is false', async () => {
+      // A pipelined command's parent is the connection's long-lived sh; a session's is sshd.
+      const parent = async (t: Transport, o: { stdin?: string; timeoutMs?: number } = {}) =>
+        (await t.exec('cat >/dev/null; printf "%s %s" "$PPID" "$(cat /proc/$PPID/comm)"', o)).stdout.split(' ');
+      const p = open(createTransport(sshd.connection({ name: 'pipelined', user: user.name })));
+      const [a, b] = [await parent(p), await parent(p)];
+      expect(a![1]).toBe('sh');
+      expect(b).toEqual(a);
+      const s = open(createTransport(sshd.connection({ name: 'sessions', user: user.name, pipelining: false })));
+      expect((await parent(s))[1]).toBe('sshd');
+      // stdin still gets a session of its own; a command with a timeout is pipelined too.
+      expect((await parent(p, { stdin: 'in\n' }))[1]).toBe('sshd');
+      expect(await parent(p, { timeoutMs: 5_000 })).toEqual(a);
+    });
+
+    it('a pipelined command that times out is killed, and the same shell runs the next commands', async () => {
+      const t = open(createTransport(sshd.connection({ name: 'pipelined-timeout', user: user.name })));
+      const shell = (await t.exec('echo $PPID')).stdout;
+      const tag = `DRV_PTIMEOUT_T=${process.pid}-${Date.now()}`;
+      const [k, v] = tag.split('=') as [string, string];
+      const err = await t.exec('sleep 30 | cat; sleep 30', { timeoutMs: 700, env: { [k]: v } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TimeoutError);
+      let left = pidsWithEnv(tag);
+      for (let i = 0; i < 40 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = pidsWithEnv(tag);
+      }
+      expect(left).toEqual([]);
+      await t.exec('true'); // may still get a session while the killed subshell's end marker is on its way
+      expect((await t.exec('echo $PPID')).stdout).toBe(shell);
+    });
+
+    it('reports a connection dropped under a pipelined command as UnreachableError, then reconnects', async () => {
+      const t = open(createTransport(sshd.connection({ name: 'pipelined-drop', user: user.name })));
+      expect((await t.exec('echo one')).stdout).toBe('one\n');
+      const running = t.exec('sleep 20');
+      await new Promise((r) => setTimeout(r, 300));
+      const owned = execFileSync('sh', ['-c', `pgrep -f '^sshd: ${user.name}' || true`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      expect(owned.length).toBeGreaterThan(0);
+      for (const p of owned) {
+        try {
+          process.kill(Number(p), 'SIGKILL');
+        } catch {
+          /* already gone with its parent */
+        }
+      }
+      const e = await running.catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(UnreachableError);
+      expect((e as Error).message).toMatch(/connection lost while running: sleep 20/);
+      expect((await t.exec('echo two')).stdout).toBe('two\n');
+    });
+
     it('reports a closed port as UnreachableError', async () => {
       const t = open(createTransport(sshd.connection({ name: 'nowhere', port: 1, connectTimeoutMs: 2_000 })));
       const e = await t.exec('true').catch((x: unknown) => x);

@@ -75,6 +75,15 @@ describe('connectionFor', () => {
     expect(redact('sudo-secret-1 ssh-secret-1')).toBe(`${REDACTED} ${REDACTED}`);
   });
 
+  it('drover_pipelining sets pipelining; without it the connection leaves it to pipeliningFor()', () => {
+    expect(connectionFor(host({ drover_pipelining: 'false' })).pipelining).toBe(false);
+    expect(connectionFor(host({ drover_pipelining: true })).pipelining).toBe(true);
+    expect(connectionFor(host({})).pipelining).toBeUndefined();
+    expect(connectionFor(host({ ansible_pipelining: false })).pipelining).toBeUndefined(); // Ansible's is about modules: ignored
+    const e = inputError(() => connectionFor(host({ drover_pipelining: 'sometimes' }, { file: 'g.yml', line: 4, col: 3 })));
+    expect(e.message).toMatch(/^g\.yml:4:3: key "drover_pipelining": /);
+  });
+
   it('drover_proxy_jump, known hosts and key lists override what ssh args imply', () => {
     const c = connectionFor(
       host({
