@@ -33,10 +33,12 @@ sec pkg
 for p in apt-get dnf yum apk; do command -v "$p" 2>/dev/null; done
 
 # systemd-detect-virt, when present, is the whole answer (the parser ignores the other
-# evidence then), so the fallbacks only run without it.
+# evidence then), so the fallbacks only run without it. Inside a container whose systemd
+# wrote /run/systemd/container, that file is the answer systemd-detect-virt --container
+# would read and print: the parser takes it as is, and the host is spared the process (~6 ms).
 __sdv=; have systemd-detect-virt && __sdv=1
 sec container
-[ -n "$__sdv" ] && echo "detect=$(systemd-detect-virt --container 2>/dev/null)"
+[ -n "$__sdv" ] && ! [ -s /run/systemd/container ] && echo "detect=$(systemd-detect-virt --container 2>/dev/null)"
 [ -f /run/systemd/container ] && rd /run/systemd/container && echo "run_container=$__v"
 [ -f /.dockerenv ] && echo dockerenv=1
 [ -f /run/.containerenv ] && echo containerenv=1

@@ -19,7 +19,8 @@ export interface HostnameState {
 
 export function hostnameProbeScript(): string {
   return [
-    `printf 'live=%s\\n' "$(cat /proc/sys/kernel/hostname)"`,
+    // The read builtin, not $(cat ...): a fork and an exec less on the host.
+    `__v=; { IFS= read -r __v < /proc/sys/kernel/hostname; } 2>/dev/null; printf 'live=%s\\n' "$__v"`,
     'if command -v hostnamectl >/dev/null 2>&1; then echo has_hostnamectl=1; fi',
     'if command -v hostname >/dev/null 2>&1; then echo has_hostname=1; fi',
     setVar('p', '/etc/hostname'),

@@ -25,10 +25,11 @@ export function modulePath(name: string): string {
 }
 
 export function kernelModuleProbeScript(name: string, persist: boolean): string {
-  // /proc/modules and /sys/module spell dashes as underscores.
+  // /proc/modules and /sys/module spell dashes as underscores. The builtin test first: same
+  // answer, and no grep process when /sys/module has it.
   const sys = name.replace(/-/g, '_');
   return [
-    `if grep -q ${quote(`^${sys} `)} /proc/modules 2>/dev/null || [ -d ${quote(`/sys/module/${sys}`)} ]; then echo loaded=1; fi`,
+    `if [ -d ${quote(`/sys/module/${sys}`)} ] || grep -q ${quote(`^${sys} `)} /proc/modules 2>/dev/null; then echo loaded=1; fi`,
     `if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi`,
     ...(persist ? [setVar('p', modulePath(name)), fileProbeScript({ contentMax: DIFF_MAX_BYTES })] : []),
   ].join('\n');

@@ -4,7 +4,7 @@
 // image has recent but empty);
 // dnf/yum: rpm -q (+ dnf list --upgrades for latest). The cache is refreshed only when
 // something is to be installed (or nothing is named), so the no-change case is one exec.
-import { quoteArgs } from '../shell/quote.ts';
+import { quote, quoteArgs } from '../shell/quote.ts';
 import type { Facts } from '../facts/types.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
 import { defineOp, mustRun } from './exec.ts';
@@ -57,13 +57,38 @@ function splitPin(spec: string): { name: string; version?: string } {
   return eq > 0 ? { name: spec.slice(0, eq), version: spec.slice(eq + 1) } : { name: spec };
 }
 
-export function packageProbeScript(manager: PackageArgs['manager'], names: string[], state: PackageState): string {
+/**
+ * The apt index's age costs the host four processes (date, stat, sort, tail: ~4-5 ms of CPU,
+ * measured) and matters only with updateCache, and then (for present packages) only when one
+ * is missing: so without updateCache it is not probed, and for present packages without
+ * version pins the shell probes it only when dpkg-query did not list every name as installed
+ * (the same test as parsePackageProbe's: status letter `i`).
+ */
+function aptCacheLines(names: string[], state: PackageState, updateCache: boolean): string[] {
+  if (!updateCache || state === 'absent') return [];
+  const age = [
+    `printf 'now=%s\\n' "$(date +%s)"`,
+    `printf 'cache=%s\\n' "$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/*Release 2>/dev/null | sort -n | tail -n 1)"`,
+  ];
+  if (state !== 'present' || !names.length || names.some((n) => splitPin(n).version !== undefined)) return age;
+  const installed = (n: string) => `*"$__nl"?i${quote(`|${n}|`)}*|*"$__nl"?i?${quote(`|${n}|`)}*`;
+  return [
+    `__nl='\n'; __miss=`,
+    ...names.map((n) => `case "$__nl$__q" in ${installed(n)}) ;; *) __miss=1 ;; esac`),
+    `if [ -n "$__miss" ]; then`,
+    ...age.map((l) => `  ${l}`),
+    'fi',
+  ];
+}
+
+export function packageProbeScript(manager: PackageArgs['manager'], names: string[], state: PackageState, updateCache = true): string {
   const plain = names.map((n) => splitPin(n).name);
   if (manager === 'apt') {
     const lines = [
-      ...(plain.length ? [`dpkg-query -W -f='\${db:Status-Abbrev}|\${Package}|\${Version}\\n' ${quoteArgs(plain)} 2>/dev/null`] : []),
-      `printf 'now=%s\\n' "$(date +%s)"`,
-      `printf 'cache=%s\\n' "$(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists/*Release 2>/dev/null | sort -n | tail -n 1)"`,
+      ...(plain.length
+        ? [`__q=$(dpkg-query -W -f='\${db:Status-Abbrev}|\${Package}|\${Version}\\n' ${quoteArgs(plain)} 2>/dev/null); [ -z "$__q" ] || printf '%s\\n' "$__q"`]
+        : [`__q=`]),
+      ...aptCacheLines(names, state, updateCache),
     ];
     if (state === 'latest' && plain.length) lines.push('echo __POLICY__', `LC_ALL=C apt-cache policy ${quoteArgs(plain)} 2>/dev/null`);
     return lines.join('\n');
@@ -173,7 +198,7 @@ function osName(f: Facts): string {
 }
 
 async function probe(ctx: OpContext, a: PackageArgs): Promise<PackageProbe> {
-  const r = await mustRun(ctx, 'package probe', packageProbeScript(a.manager, a.names, a.state), { sudo: undefined });
+  const r = await mustRun(ctx, 'package probe', packageProbeScript(a.manager, a.names, a.state, a.updateCache === true), { sudo: undefined });
   return parsePackageProbe(a.manager, r.stdout);
 }
 

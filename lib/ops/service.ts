@@ -1,5 +1,6 @@
 // service: a systemd unit started/stopped/restarted/reloaded and enabled or not.
-// Probe: one exec of `systemctl show` (load/active state) + `systemctl is-enabled`.
+// Probe: one exec, normally one `systemctl show` (load, active and unit file state); see
+// serviceProbeScript for when `systemctl is-enabled` still runs.
 // Works the same inside a systemd container (systemd-nspawn boots a real systemd).
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
@@ -21,11 +22,27 @@ export interface ServiceState {
   enabled: string;
 }
 
+/**
+ * UnitFileState answers as `systemctl is-enabled` does for a unit named by its own name,
+ * and saves a second systemctl (each costs the host ~9 ms of CPU, measured on the lab hosts:
+ * the probe went from ~22 to ~10 ms). is-enabled still runs where the two can differ: the
+ * name is an alias (is-enabled says `alias`, UnitFileState the target's state), the unit is
+ * generated (SysV scripts: is-enabled asks systemd-sysv-install), or anything unexpected.
+ * The show output is read with builtins (no sed).
+ */
 export function serviceProbeScript(unit: string): string {
   const u = quote(unit);
+  const self = `${u}|${quote(`${unit}.service`)}`;
   return [
-    `systemctl show -p LoadState -p ActiveState ${u} | sed -n 's/^LoadState=/load=/p;s/^ActiveState=/active=/p'`,
-    `printf 'enabled=%s\\n' "$(systemctl is-enabled ${u} 2>/dev/null)"`,
+    `__s=$(systemctl show -p Id -p LoadState -p ActiveState -p UnitFileState ${u})`,
+    `__id=; __ufs=; __o=$IFS; IFS='`,
+    `'; set -f`,
+    `for __l in $__s; do case $__l in Id=*) __id=\${__l#Id=} ;; LoadState=*) echo "load=\${__l#LoadState=}" ;; ActiveState=*) echo "active=\${__l#ActiveState=}" ;; UnitFileState=*) __ufs=\${__l#UnitFileState=} ;; esac; done`,
+    `IFS=$__o; set +f`,
+    `case $__ufs in enabled|enabled-runtime|disabled|static|masked|masked-runtime|indirect|linked|linked-runtime) ;; *) __ufs= ;; esac`,
+    `case $__id in ${self}) ;; *) __ufs= ;; esac`,
+    `[ -n "$__ufs" ] || __ufs=$(systemctl is-enabled ${u} 2>/dev/null)`,
+    `printf 'enabled=%s\\n' "$__ufs"`,
   ].join('\n');
 }
 

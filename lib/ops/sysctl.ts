@@ -54,7 +54,9 @@ export function procPath(name: string): string {
 export function sysctlProbeScript(name: string, path: string, persist: boolean): string {
   return [
     setVar('k', procPath(name)),
-    `if [ -r "$k" ]; then printf 'live=%s\\n' "$(cat "$k" | tr '\\t\\n' '  ')"; else echo live_missing=1; fi`,
+    // Every line of the value on one line (norm() then squeezes the blanks), read with
+    // builtins: $(cat | tr) cost the host a fork and two execs (~3 ms) per key.
+    `if [ -r "$k" ]; then __v=; while IFS= read -r __l || [ -n "$__l" ]; do __v="$__v$__l "; done 2>/dev/null < "$k"; printf 'live=%s\\n' "$__v"; else echo live_missing=1; fi`,
     `if command -v sysctl >/dev/null 2>&1; then echo has_sysctl=1; fi`,
     ...(persist ? [setVar('p', path), fileProbeScript({ follow: true, contentMax: EDIT_MAX_BYTES })] : []),
   ].join('\n');

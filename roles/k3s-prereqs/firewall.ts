@@ -14,8 +14,10 @@ export interface FirewalldState {
   trusted: string[];
 }
 
+// `command -v firewall-cmd` first: firewalld cannot be active without its own package, and the
+// builtin spares hosts without it (all of Debian's) a systemctl (~7 ms of the host's CPU).
 export const FIREWALLD_PROBE = [
-  'if systemctl is-active --quiet firewalld 2>/dev/null; then',
+  'if command -v firewall-cmd >/dev/null 2>&1 && systemctl is-active --quiet firewalld 2>/dev/null; then',
   '  echo active=1',
   `  printf 'ports=%s\\n' "$(firewall-cmd --permanent --list-ports)"`,
   `  printf 'trusted=%s\\n' "$(firewall-cmd --permanent --zone=trusted --list-sources)"`,

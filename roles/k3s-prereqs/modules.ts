@@ -27,7 +27,8 @@ const key = (m: string) => m.replace(/-/g, '_');
 export function modulesProbeScript(modules: readonly string[]): string {
   const lines = modules.map((m) => {
     const k = key(m);
-    const tests = [`grep -q ${quote(`^${k} `)} /proc/modules 2>/dev/null`, `[ -d ${quote(`/sys/module/${k}`)} ]`, EVIDENCE[k]].filter(Boolean);
+    // The builtin test first: same answer, and no grep process when /sys/module has it.
+    const tests = [`[ -d ${quote(`/sys/module/${k}`)} ]`, `grep -q ${quote(`^${k} `)} /proc/modules 2>/dev/null`, EVIDENCE[k]].filter(Boolean);
     return `if ${tests.join(' || ')}; then echo ${quote(`mod_${k}=1`)}; else echo ${quote(`mod_${k}=0`)}; fi`;
   });
   return [...lines, 'if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi'].join('\n');

@@ -17,8 +17,9 @@ export interface SwapState {
 
 export function swapProbeScript(): string {
   return [
-    // /proc/swaps: a header line, then one line per active area.
-    `awk 'NR > 1 { print "swap=" $1 }' /proc/swaps 2>/dev/null`,
+    // /proc/swaps: a header line, then one line per active area (first field: the area).
+    // Read with builtins, as awk's `NR > 1 { print $1 }` would: no process on the host.
+    `{ read -r __l; while read -r __a __l; do echo "swap=$__a"; done; } 2>/dev/null < /proc/swaps`,
     setVar('p', '/etc/fstab'),
     fileProbeScript({ follow: true, contentMax: EDIT_MAX_BYTES }),
   ].join('\n');

@@ -7,10 +7,11 @@ import { containerFacts, expectOnlyProbes, fileOut, makeCtx } from './helpers.ts
 const state = (load: string, active: string, enabled: string) => `load=${load}\nactive=${active}\nenabled=${enabled}\n`;
 
 describe('service', () => {
-  it('probe is one exec of systemctl show + is-enabled', () => {
+  it('probe is one exec: systemctl show, and is-enabled only where its answer can differ (alias, generated, unknown)', () => {
     const s = serviceProbeScript('haproxy');
-    expect(s).toContain('systemctl show -p LoadState -p ActiveState haproxy');
-    expect(s).toContain('systemctl is-enabled haproxy');
+    expect(s).toContain('systemctl show -p Id -p LoadState -p ActiveState -p UnitFileState haproxy');
+    expect(s).toContain('case $__id in haproxy|haproxy.service)');
+    expect(s).toContain('[ -n "$__ufs" ] || __ufs=$(systemctl is-enabled haproxy 2>/dev/null)');
     expect(parseServiceState(state('loaded', 'active', 'enabled'))).toEqual({ load: 'loaded', active: 'active', enabled: 'enabled' });
   });
 
