@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_NETNS, labSshArgv, labStatus, labSsh } from '../lab/index.ts';
+import { LAB_NETNS, labReset, labSshArgv, labStatus, labSsh, labUp } from '../lab/index.ts';
 import { loadInventory } from '../lib/inventory/index.ts';
 import type { Inventory } from '../lib/inventory/types.ts';
 import { quote } from '../lib/shell/quote.ts';
@@ -26,9 +26,10 @@ import { fmtMiB, fmtRatio, fmtS, load1, machine, median, type Sample, summarise,
 import { parseAnsibleRecap } from './scale.ts';
 import { parseFloorOutput } from './scale/floor.ts';
 import { KEX } from './scale/fleet.ts';
+import { buildIfNeeded, droverCommand, isDrover, type DroverVariant } from './lib/drover.ts';
 
-/** drover-pipelined: DROVER_PIPELINING=1 (one shell per host instead of a session per command). */
-export type LabTool = 'drover' | 'drover-pipelined' | 'ansible' | 'floor';
+/** The Drover variants (bench/lib/drover.ts), Ansible and the floor. */
+export type LabTool = DroverVariant | 'ansible' | 'floor';
 
 export interface LabOptions {
   runs: number;
@@ -37,6 +38,12 @@ export interface LabOptions {
   /** The single-host scenario's host (default: the first load balancer with Python). */
   oneHost?: string;
   inventory?: string;
+  /** Run Drover from another checkout (an engine before a change). */
+  droverRoot?: string;
+  /** Node flags for the Drover runs (e.g. --cpu-prof). */
+  droverNodeFlags?: string[];
+  /** Only these tools (default: all of each scenario's). */
+  tools?: LabTool[];
   log: (msg: string) => void;
 }
 
@@ -183,13 +190,14 @@ class LabRun {
     return ms;
   }
 
-  private argv(tool: LabTool, hosts: readonly string[]): { argv: string[]; env: NodeJS.ProcessEnv } {
+  private argv(tool: LabTool, hosts: readonly string[]): { argv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
     const inv = this.o.inventory ?? 'inventory/lab.yaml';
     const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
     const limit = hosts.join(',');
-    if (tool === 'drover' || tool === 'drover-pipelined') {
-      env.DROVER_PIPELINING = tool === 'drover-pipelined' ? '1' : '0';
-      return { argv: ['ip', 'netns', 'exec', LAB_NETNS, process.execPath, '--import', 'tsx', 'bench/playbooks/lab-site.ts', '-i', inv, '--limit', limit, '--forks', String(hosts.length), '--json'], env };
+    if (isDrover(tool)) {
+      const root = this.o.droverRoot ?? repo;
+      const d = droverCommand(tool, 'bench/playbooks/lab-site', ['-i', inv, '--limit', limit, '--forks', String(hosts.length), '--json'], { root, ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}) });
+      return { argv: ['ip', 'netns', 'exec', LAB_NETNS, ...d.argv], env: d.env, cwd: root };
     }
     if (tool === 'ansible') {
       env.ANSIBLE_CONFIG = join(repo, 'bench/ansible/ansible.cfg');
@@ -198,24 +206,25 @@ class LabRun {
       return {
         argv: ['ip', 'netns', 'exec', LAB_NETNS, 'ansible-playbook', '-i', inv, 'bench/ansible/lab-site.yml', '-l', limit, '-f', String(hosts.length), '-e', `lab_files=${join(workDir, 'files')}`],
         env,
+        cwd: repo,
       };
     }
     const list = join(workDir, `floor-${hosts.length}-${hosts[0]}`);
     writeFileSync(list, hosts.map((h) => `${h}\n`).join(''));
-    return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, 'floor-driver.sh'), list], env };
+    return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, 'floor-driver.sh'), list], env, cwd: repo };
   }
 
   private async runTool(tool: LabTool, hosts: readonly string[]): Promise<{ m: Measurement; targetCpuMs: number; tasks: number; engineMs?: number }> {
-    const { argv, env } = this.argv(tool, hosts);
+    const { argv, env, cwd } = this.argv(tool, hosts);
     const f = this.files(`${tool}-${hosts.length}`);
     const c0 = this.hostsCpu(hosts);
-    const m = await measure(argv, { cwd: repo, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
+    const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
     const targetCpuMs = this.hostsCpu(hosts) - c0;
     const text = readFileSync(f.stdout, 'utf8');
     let check: { hosts: number; changed: number; failed: number };
     let tasks = 0;
     let engineMs: number | undefined;
-    if (tool === 'drover' || tool === 'drover-pipelined') {
+    if (isDrover(tool)) {
       const last = JSON.parse(text.trim().split('\n').pop() ?? '{}') as { type?: string; durationMs?: number; hosts?: Record<string, { ok: number; changed: number; failed: number; unreachable: number; skipped: number }> };
       engineMs = last.durationMs;
       const hs = Object.values(last.hosts ?? {});
@@ -264,9 +273,9 @@ class LabRun {
    */
   private async converge(all: readonly string[]): Promise<void> {
     this.o.log(`lab: drover run on ${all.length} hosts (converge), then reading the managed files`);
-    const { argv, env } = this.argv('drover', all);
+    const { argv, env, cwd } = this.argv('drover', all);
     const f = this.files('drover-converge');
-    const conv = await measure(argv, { cwd: repo, env, stdoutFile: f.stdout, stderrFile: f.stderr });
+    const conv = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr });
     if (conv.code !== 0) throw new Error(`the converge run failed (exit ${conv.code}): see ${f.stdout}`);
     const recap = JSON.parse(readFileSync(f.stdout, 'utf8').trim().split('\n').pop() ?? '{}') as { hosts?: Record<string, { changed: number }> };
     const changed = Object.values(recap.hosts ?? {}).reduce((a, h) => a + h.changed, 0);
@@ -283,7 +292,8 @@ class LabRun {
     this.writeFloorDriver();
   }
 
-  async run(): Promise<LabScenario[]> {
+  /** Hosts, plans and work dir; the lab must be up. */
+  private async setup(): Promise<{ all: string[]; python: string[]; one: string }> {
     const o = this.o;
     const st = labStatus();
     const running = new Set(st.hosts.filter((h) => h.running).map((h) => h.name));
@@ -297,15 +307,22 @@ class LabRun {
     rmSync(workDir, { recursive: true, force: true });
     mkdirSync(join(workDir, 'files'), { recursive: true, mode: 0o700 });
     chmodSync(workDir, 0o700);
+    return { all, python, one };
+  }
 
+  async run(): Promise<LabScenario[]> {
+    const o = this.o;
+    const { all, python, one } = await this.setup();
     await this.converge(all);
 
     const scenario = (name: string, hosts: string[], tools: LabTool[]): LabScenario => ({ name, hosts, tools, results: new Map() });
+    const only = (tools: LabTool[]) => (o.tools ? tools.filter((t) => o.tools!.includes(t)) : tools);
     const scenarios = [
-      scenario(`1 host (${one})`, [one], ['drover', 'drover-pipelined', 'ansible', 'floor']),
-      scenario(`the ${python.length} hosts with Python`, python, ['drover', 'drover-pipelined', 'ansible', 'floor']),
-      scenario(`all ${all.length} lab hosts`, all, ['drover', 'drover-pipelined', 'floor']),
-    ].filter((s) => s.hosts.length > 0);
+      scenario(`1 host (${one})`, [one], only(['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor'])),
+      scenario(`the ${python.length} hosts with Python`, python, only(['drover', 'drover-prebuilt', 'ansible', 'floor'])),
+      scenario(`all ${all.length} lab hosts`, all, only(['drover', 'drover-prebuilt', 'drover-sessions', 'floor'])),
+    ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
+    buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
     let drifts = 0;
     for (const sc of scenarios) {
       const samples = new Map<LabTool, { s: Sample[]; t: number[]; e: number[]; tasks: number }>(sc.tools.map((t) => [t, { s: [], t: [], e: [], tasks: 0 }]));
@@ -341,6 +358,115 @@ class LabRun {
     rmSync(join(workDir, 'files'), { recursive: true, force: true }); // copies hold the lab's (lab-only) secrets
     return scenarios;
   }
+
+  /**
+   * First converges on fresh hosts: before each one the lab is reset (all host state gone)
+   * and booted again from the cached root filesystem, so every case starts from the same
+   * fresh Debian. Ansible's copy sources are read from a Drover converge first. After each
+   * first converge a Drover no-change run on the same hosts counts what it would still change
+   * (0 = the first converge reached the roles' state). The lab is left up and converged.
+   */
+  async first(): Promise<FirstConverge[]> {
+    const o = this.o;
+    const { all, python, one } = await this.setup();
+    await this.converge(all);
+    const cases: Array<{ name: string; tool: 'drover' | 'ansible'; hosts: string[] }> = [
+      { name: `1 host (${one})`, tool: 'drover', hosts: [one] },
+      { name: `all ${all.length} lab hosts`, tool: 'drover', hosts: all },
+      { name: `1 host (${one})`, tool: 'ansible', hosts: [one] },
+      { name: `the ${python.length} hosts with Python`, tool: 'ansible', hosts: python },
+    ];
+    const out: FirstConverge[] = [];
+    const inventory = join(repo, o.inventory ?? 'inventory/lab.yaml');
+    try {
+      for (const c of cases) {
+        o.log(`lab first converge: resetting the lab, then ${c.tool} on ${c.name}`);
+        await labReset({ log: () => {} });
+        await labUp(inventory, { log: () => {} });
+        await this.reachable(all);
+        const load = load1();
+        const { argv, env, cwd } = this.argv(c.tool, c.hosts);
+        if (c.tool === 'ansible') argv.push('-e', 'lab_fresh=true'); // refresh the empty apt index of a fresh image
+        const f = this.files(`first-${c.tool}-${c.hosts.length}`);
+        const c0 = this.hostsCpu(c.hosts);
+        const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
+        const targetCpuMs = this.hostsCpu(c.hosts) - c0;
+        const text = readFileSync(f.stdout, 'utf8');
+        const check = c.tool === 'ansible' ? parseAnsibleRecap(text) : droverRecap(text);
+        if (m.code !== 0 || check.failed || check.hosts !== c.hosts.length) throw new Error(`first converge by ${c.tool} on ${c.name} failed (exit ${m.code}): see ${f.stdout}, ${f.stderr}`);
+        const after = this.argv('drover-prebuilt', c.hosts);
+        const fa = this.files(`after-first-${c.tool}-${c.hosts.length}`);
+        await measure(after.argv, { cwd: after.cwd, env: after.env, stdoutFile: fa.stdout, stderrFile: fa.stderr });
+        const left = droverRecap(readFileSync(fa.stdout, 'utf8')).changed;
+        o.log(`  ${fmtS(m.wallMs)}, ${check.changed} changes; a Drover run after it would still change ${left}`);
+        out.push({ name: c.name, tool: c.tool, hosts: c.hosts.length, m, targetCpuMs, changed: check.changed, leftByDrover: left, load });
+      }
+    } finally {
+      // Leave the lab converged for whoever comes next.
+      await this.converge(all).catch((e: unknown) => o.log(`  the final converge failed: ${(e as Error).message}`));
+      rmSync(join(workDir, 'files'), { recursive: true, force: true });
+    }
+    return out;
+  }
+
+  /** After a boot: every host answers ssh (sshd can take a moment after `up` returns). */
+  private async reachable(hosts: readonly string[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (const h of hosts) {
+      for (;;) {
+        const r = await labSsh(h, 'true', { timeoutMs: 5_000 }).catch(() => ({ code: 1 }));
+        if (r.code === 0) break;
+        if (Date.now() > deadline) throw new Error(`lab host ${h} does not answer ssh after the reset`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
+  }
+}
+
+export interface FirstConverge {
+  name: string;
+  tool: 'drover' | 'ansible';
+  hosts: number;
+  m: Measurement;
+  targetCpuMs: number;
+  changed: number;
+  /** Changes a Drover run right after still found (0 = converged to the roles' state). */
+  leftByDrover: number;
+  load: number;
+}
+
+/** hosts / changed / failed from Drover's --json recap line. */
+function droverRecap(text: string): { hosts: number; changed: number; failed: number } {
+  const last = JSON.parse(text.trim().split('\n').pop() ?? '{}') as { hosts?: Record<string, { changed: number; failed: number; unreachable: number }> };
+  const hs = Object.values(last.hosts ?? {});
+  return { hosts: hs.length, changed: hs.reduce((a, h) => a + h.changed, 0), failed: hs.reduce((a, h) => a + h.failed + h.unreachable, 0) };
+}
+
+export async function runLabFirst(o: LabOptions): Promise<FirstConverge[]> {
+  return new LabRun(o).first();
+}
+
+export function labFirstMarkdown(rows: readonly FirstConverge[], cmd: string): string {
+  return [
+    '## Lab: first converge on fresh hosts',
+    '',
+    `Machine: ${machine()}`,
+    '',
+    `Reproduce: \`npm run lab -- up\`, then \`${cmd}\` (resets the lab before each case: a few minutes)`,
+    '',
+    table(
+      ['hosts', 'tool', 'wall', 'changes', "left for Drover's next run", 'controller CPU', 'controller RSS', "hosts' CPU", 'load avg'],
+      rows.map((r) => [r.name, r.tool, fmtS(r.m.wallMs), String(r.changed), String(r.leftByDrover), fmtS(r.m.cpuMs), fmtMiB(r.m.peakTreeRssKiB), fmtS(r.targetCpuMs), r.load.toFixed(2)]),
+    ),
+    '',
+    'One run per case (a first converge is not repeatable without a reset; apt downloads through the lab mirror make it',
+    "noisy: read it as minutes, not milliseconds). Before each case `npm run lab -- reset` and `up`: fresh Debian 12 hosts",
+    "from the cached root filesystem. Drover: `node --import tsx bench/playbooks/lab-site.ts` (as users run it); Ansible:",
+    '`bench/ansible/lab-site.yml` with `-e lab_fresh=true` (its apt tasks refresh the empty index of a fresh image, as',
+    "Drover's package op does when something is to be installed). \"left for Drover's next run\": changes a Drover run right",
+    "after still made (0: the first converge reached the roles' full state). Ansible's row covers the hosts with Python",
+    'only (the K3s nodes have none by design).',
+  ].join('\n');
 }
 
 export interface LabResults {
@@ -363,7 +489,7 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
     const f = sc.results.get('floor')?.summary;
     for (const [tool, r] of sc.results) {
       const s = r.summary;
-      const d = tool.startsWith('drover') ? s : undefined;
+      const d = isDrover(tool) ? s : undefined;
       rows.push([
         sc.name,
         tool,
@@ -389,10 +515,16 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
     '',
     table(['hosts', 'tool', 'checks', 'wall, median (min-max)', 'of which in the engine', 'runs', 'controller CPU', 'controller RSS', "hosts' CPU", 'Ansible/Drover', 'Drover/floor', 'load avg'], rows),
     '',
-    'drover-pipelined is Drover with `DROVER_PIPELINING=1` (commands without stdin or timeout go through one long-lived',
-    'shell per host instead of one SSH session each; lib/transport/pipelined-shell.ts).',
-    '"of which in the engine": Drover\'s own run_start-to-recap time (the rest is starting node and loading the TypeScript',
-    'modules through tsx, ~1 s of CPU here).',
+    'Drover is started as users can start it, and every row includes its start-up (a fresh process per run, spawn to exit):',
+    '**drover** = `node --import tsx bench/playbooks/lab-site.ts` (what `npx tsx` runs, without npm\'s own start-up),',
+    '**drover-npx** = `npx tsx bench/playbooks/lab-site.ts`, the README\'s command word for word (npm adds its start-up),',
+    '**drover-prebuilt** = `node dist/bench/playbooks/lab-site.js` after `npm run build` (scripts/build.ts: the project\'s',
+    'TypeScript bundled, packages from node_modules), **drover-sessions** = prebuilt with `DROVER_PIPELINING=0` (one SSH',
+    'session per command instead of the default pipelined shell: the engine before pipelining became the default).',
+    'Pipelining is on in every other Drover row. The ratio columns are given for each Drover row; the goals of issue 6',
+    '(Ansible/Drover >= 20x on 1 host, Drover/floor <= 1.5x on all hosts) are read on the rows named in bench/README.md.',
+    '"of which in the engine": Drover\'s own run_start-to-recap time (the rest is starting node, loading the modules and',
+    'closing the connections).',
     'What runs: base on every host, k3s-prereqs on the K3s nodes, haproxy + keepalived on the load balancers',
     '(`bench/playbooks/lab-site.ts`, the project\'s own plays; `bench/ansible/lab-site.yml`; the floor: `bench/lab/floor-lib.sh`',
     'plus one check line per managed thing, sent whole over one ssh session per host). "checks" counts ok results',

@@ -5,7 +5,9 @@
 //          tui (bench/tui.ts: the Ink UI in tmux against the plain reporter),
 //          cleanup (stop a crashed run's light hosts, remove its user).
 //   Default: scale lab reporters tui.
-//   options: --sizes 100,500  --runs 5  --tools drover,drover-pipelined,floor,ansible
+//   lab-first: the lab's first converges (resets the lab before each case; minutes).
+//   options: --sizes 100,500  --runs 5  --tools drover,drover-prebuilt,drover-sessions,floor,ansible
+//            (lab default: each scenario's own list, also drover-npx)
 //            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
 //            --drover-forks N  --drover-root DIR (another checkout: before/after an engine change)
 //            --cpu-prof-dir DIR (node --cpu-prof for the Drover runs)
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { machine, writeSection } from './lib/report.ts';
 import { type Tool, runScale, scaleMarkdown } from './scale.ts';
 import { cleanupStale } from './scale/fleet.ts';
+import type { LabTool } from './lab.ts';
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url).pathname;
 
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '100,500' },
       runs: { type: 'string', default: '5' },
-      tools: { type: 'string', default: 'drover,drover-pipelined,floor,ansible' },
+      tools: { type: 'string' },
       'ansible-max-hosts': { type: 'string', default: '100' },
       'ansible-runs': { type: 'string', default: '5' },
       'ansible-forks': { type: 'string', default: '20' },
@@ -52,6 +55,12 @@ async function main(): Promise<void> {
     },
   });
   const parts = positionals.length ? positionals : ['scale', 'lab', 'reporters', 'tui'];
+  const labCommon = () => ({
+    ...(values['lab-hosts'] ? { hosts: values['lab-hosts'].split(',') } : {}),
+    ...(values.tools ? { tools: values.tools.split(',') as LabTool[] } : {}),
+    ...(values['drover-root'] ? { droverRoot: values['drover-root'] } : {}),
+    ...(values['cpu-prof-dir'] ? { droverNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] } : {}),
+  });
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
   const cmdline = `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, '');
   for (const part of parts) {
@@ -64,7 +73,7 @@ async function main(): Promise<void> {
       const o = {
         sizes,
         runs: Number(values.runs),
-        tools: values.tools.split(',') as Tool[],
+        tools: (values.tools ?? 'drover,drover-prebuilt,drover-sessions,floor,ansible').split(',') as Tool[],
         ansibleMaxHosts: Number(values['ansible-max-hosts']),
         ansibleRuns: Number(values['ansible-runs']),
         ansibleForks: Number(values['ansible-forks']),
@@ -80,11 +89,17 @@ async function main(): Promise<void> {
       if (!values['no-write']) writeSection(RESULTS, 'scale', md);
     } else if (part === 'lab') {
       const { runLab, labMarkdown } = await import('./lab.ts');
-      const o = { runs: Number(values['lab-runs']), ...(values['lab-hosts'] ? { hosts: values['lab-hosts'].split(',') } : {}), log };
+      const o = { runs: Number(values['lab-runs']), ...labCommon(), log };
       const results = await runLab(o);
       const md = labMarkdown(results, o, cmdline);
       process.stdout.write(`${md}\n`);
       if (!values['no-write']) writeSection(RESULTS, 'lab', md);
+    } else if (part === 'lab-first') {
+      const { runLabFirst, labFirstMarkdown } = await import('./lab.ts');
+      const rows = await runLabFirst({ runs: 1, ...labCommon(), log });
+      const md = labFirstMarkdown(rows, cmdline);
+      process.stdout.write(`${md}\n`);
+      if (!values['no-write']) writeSection(RESULTS, 'lab-first', md);
     } else if (part === 'reporters') {
       const { runReportersBench } = await import('./reporters.ts');
       const md = await runReportersBench({ hosts: [100, 500], tasks: 20, durationMs: 20_000, runs: Number(values.runs), log });
@@ -99,7 +114,7 @@ async function main(): Promise<void> {
       const md = ['## Terminal UI against the plain reporter (bench/tui.ts)', '', `Machine: ${machine()}`, '', 'Reproduce: `npm run bench -- tui` (or `npx tsx bench/tui.ts --hosts 100 --runs 5`)', '', '```', r.stdout.trim(), '```'].join('\n');
       if (!values['no-write']) writeSection(RESULTS, 'tui', md);
     } else {
-      throw new Error(`unknown part "${part}" (scale, lab, reporters, tui, cleanup)`);
+      throw new Error(`unknown part "${part}" (scale, lab, lab-first, reporters, tui, cleanup)`);
     }
   }
 }

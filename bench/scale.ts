@@ -7,12 +7,13 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { type Measurement, measure } from './lib/measure.ts';
+import { buildIfNeeded, droverCommand, isDrover, type DroverVariant } from './lib/drover.ts';
 import { fmtMiB, fmtRatio, fmtS, load1, machine, type Sample, summarise, type Summary, table } from './lib/report.ts';
 import { type Fleet, type FleetHost, startFleet, stopFleet } from './scale/fleet.ts';
 import { parseFloorOutput, writeFloor } from './scale/floor.ts';
 
-/** drover-pipelined: Drover with pipelining on (DROVER_PIPELINING=1: one shell per host, no session per command). */
-export type Tool = 'drover' | 'drover-pipelined' | 'floor' | 'ansible';
+/** The Drover variants of bench/lib/drover.ts, the floor and Ansible. */
+export type Tool = DroverVariant | 'floor' | 'ansible';
 
 export interface ScaleOptions {
   sizes: number[];
@@ -97,10 +98,14 @@ class ScaleRun {
     let cwd = repo;
     const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
     let timeoutMs: number | undefined;
-    if (tool === 'drover' || tool === 'drover-pipelined') {
+    if (isDrover(tool)) {
       cwd = this.o.droverRoot ?? repo;
-      env.DROVER_PIPELINING = tool === 'drover-pipelined' ? '1' : '0';
-      argv = [process.execPath, ...(this.o.droverNodeFlags ?? []), '--import', 'tsx', 'bench/playbooks/checks20.ts', '-i', inv, '--forks', String(this.o.droverForks ?? hosts.length), '--json'];
+      const d = droverCommand(tool, 'bench/playbooks/checks20', ['-i', inv, '--forks', String(this.o.droverForks ?? hosts.length), '--json'], {
+        root: cwd,
+        ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}),
+      });
+      argv = d.argv;
+      Object.assign(env, d.env);
     } else if (tool === 'floor') {
       argv = writeFloor(workDir, hosts, this.fleet.user, this.fleet.sshOptions, this.ipForward);
     } else {
@@ -135,6 +140,7 @@ class ScaleRun {
     const o = this.o;
     rmSync(workDir, { recursive: true, force: true });
     mkdirSync(workDir, { recursive: true });
+    buildIfNeeded(o.tools, o.droverRoot ?? repo, o.log);
     const max = Math.max(...o.sizes);
     o.log(`scale: starting ${max} light hosts`);
     this.fleet = await startFleet(max, { log: o.log });
@@ -220,13 +226,13 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
     .filter((r) => r.converge)
     .map((r) => `${r.hosts} hosts: ${fmtS(r.converge!.wallMs)} wall, ${fmtS(r.converge!.cpuMs)} cpu, ${fmtMiB(r.converge!.peakProcHwmKiB)} peak RSS`)
     .join('; ');
-  const drovers = results.filter((r) => r.tool === 'drover-pipelined' && r.summary).sort((a, b) => a.hosts - b.hosts);
+  const drovers = results.filter((r) => r.tool === 'drover-prebuilt' && r.summary).sort((a, b) => a.hosts - b.hosts);
   let slope = '';
   if (drovers.length >= 2) {
     const a = drovers[0]!;
     const b = drovers[drovers.length - 1]!;
     const perHost = (b.summary!.peakProcHwmKiB - a.summary!.peakProcHwmKiB) / (b.hosts - a.hosts);
-    slope = `Drover's memory (pipelined) grows by ${fmtMiB(perHost)} per extra host between ${a.hosts} and ${b.hosts} hosts (peak RSS difference / host difference).`;
+    slope = `Drover's memory (prebuilt) grows by ${fmtMiB(perHost)} per extra host between ${a.hosts} and ${b.hosts} hosts (peak RSS difference / host difference).`;
   }
   return [
     '## Scale: light SSH hosts, 20-check no-change converge',
@@ -249,9 +255,10 @@ export function scaleMarkdown(results: readonly ToolResult[], o: ScaleOptions, c
     'peak of the summed VmRSS of the tree sampled every 100 ms, "largest process RSS" = the largest single process high-water',
     'mark (GNU time / VmHWM): the Drover node process, an ansible-playbook worker, one ssh client. "hosts\' CPU" is what the',
     "sshd processes and everything they ran used during the run (the machine is shared: targets and controller compete for",
-    `the same ${cpus().length} cores here). Drover runs \`node --import tsx bench/playbooks/checks20.ts --json --forks <hosts>\`,`,
-    'as it is (one SSH session per command) and with pipelining (`DROVER_PIPELINING=1`: commands without stdin or timeout',
-    'go through one long-lived shell per host);',
+    `the same ${cpus().length} cores here). Drover runs \`bench/playbooks/checks20 --json --forks <hosts>\` as`,
+    '**drover** (`node --import tsx bench/playbooks/checks20.ts`, as users run playbooks), **drover-prebuilt** (`node',
+    'dist/bench/playbooks/checks20.js` after `npm run build`) and **drover-sessions** (prebuilt, `DROVER_PIPELINING=0`: one',
+    'SSH session per command instead of the default pipelined shell); every run includes its start-up;',
     'the floor is bench/scale/floor.sh sent by `ssh -o ControlMaster=no host sh -s < script` to all hosts at once;',
     `Ansible is \`ansible-playbook -f ${o.ansibleForks}\` with pipelining on, default fact gathering, and ControlPersist masters`,
     'from earlier runs closed before each run (every tool pays for its connections). Every timed run is checked: every',
