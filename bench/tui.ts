@@ -61,6 +61,8 @@ const bench = defineRole({
 
 interface Sample {
   variant: 'tui' | 'plain';
+  /** The UI process's own account (DROVER_UI_STATS): frames drawn and its CPU, start-up included. */
+  ui?: { published: number; renders: number; renderMs: number; cpuMs: number };
   /** Wall time, process start to exit. */
   ms: number;
   /** CPU time (user + system) of the playbook process and the commands it ran. */
@@ -177,8 +179,8 @@ async function runBench(): Promise<void> {
   const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
   const self = new URL(import.meta.url).pathname;
   // Same environment for both: no CI (so a TTY gets the UI), no NODE_ENV (the UI picks production).
-  const playbook = (runDir: string) =>
-    `${t.prefix}env -u CI -u NODE_ENV ${PLAYBOOK_ENV}=1 ${quoteArgs([tsx, self, '-i', inventory, '--forks', String(forks), '-e', `bench_run=${runDir}`])}`;
+  const playbook = (runDir: string, uiStats = '/dev/null') =>
+    `${t.prefix}env -u CI -u NODE_ENV ${PLAYBOOK_ENV}=1 DROVER_UI_STATS=${quote(uiStats)} ${quoteArgs([tsx, self, '-i', inventory, '--forks', String(forks), '-e', `bench_run=${runDir}`])}`;
 
   const samples: Sample[] = [];
   let tuiScreen = '';
@@ -202,8 +204,10 @@ async function runBench(): Promise<void> {
           if (s.rc !== 0) throw new Error(`${tag}: exit ${s.rc}:\n${text.slice(-3000)}`);
         } else {
           // `sleep`: the pane stays until captured.
-          tmux('new-session', '-d', '-s', tag, '-x', '120', '-y', '40', '-c', process.cwd(), `${timedLine(playbook(runDir), result)}; sleep 60`);
+          const uiStats = join(root, `${tag}.ui.json`);
+          tmux('new-session', '-d', '-s', tag, '-x', '120', '-y', '40', '-c', process.cwd(), `${timedLine(playbook(runDir, uiStats), result)}; sleep 60`);
           s = parseResult(await waitForFile(result, 600_000), variant);
+          if (existsSync(uiStats)) s.ui = JSON.parse(readFileSync(uiStats, 'utf8')) as NonNullable<Sample['ui']>;
           // The whole pane history: the recap of 100 hosts is taller than the pane.
           tuiScreen = tmux('capture-pane', '-p', '-S', '-', '-t', tag);
           tmux('kill-session', '-t', tag);
@@ -213,7 +217,8 @@ async function runBench(): Promise<void> {
         }
         if (i >= 0) samples.push(s);
         if (values.transport === 'local') rmSync(runDir, { recursive: true, force: true });
-        console.log(`  ${tag.padEnd(10)} wall ${secs(s.ms).padStart(6)} s  cpu ${secs(s.cpuMs).padStart(6)} s`);
+        const ui = s.ui ? `  (UI process: ${s.ui.renders} frames, ${secs(s.ui.renderMs)} s drawing them, ${secs(s.ui.cpuMs)} s cpu in all)` : '';
+        console.log(`  ${tag.padEnd(10)} wall ${secs(s.ms).padStart(6)} s  cpu ${secs(s.cpuMs).padStart(6)} s${ui}`);
       }
     }
   } finally {
@@ -236,6 +241,10 @@ async function runBench(): Promise<void> {
   const ratio = (k: 'ms' | 'cpuMs') => median(of('tui', k)) / median(of('plain', k));
   const pct = (r: number) => `${r.toFixed(3)} (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
   console.log(`\nUI / plain, medians: wall ${pct(ratio('ms'))}, cpu ${pct(ratio('cpuMs'))}; goal: within 5%`);
+  const uiRuns = samples.flatMap((x) => (x.ui ? [x.ui] : []));
+  if (uiRuns.length > 0) {
+    console.log(`UI process (median): ${median(uiRuns.map((u) => u.renders))} frames, ${secs(median(uiRuns.map((u) => u.cpuMs)))} s cpu in all (start-up included)`);
+  }
   console.log(`load average now: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${availableParallelism()} cpus)`);
   console.log(`\nend of the last UI run (tmux capture):\n${tuiScreen.trimEnd().split('\n').slice(-8).join('\n')}`);
   rmSync(root, { recursive: true, force: true });

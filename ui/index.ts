@@ -39,8 +39,8 @@ export type Tui = EventSink & {
   done: Promise<void>;
   /** Settles once the UI is mounted and drawing (events before it are kept, not lost). */
   ready: Promise<void>;
-  /** Screen states drawn so far. */
-  frames(): number;
+  /** What drawing has cost so far. */
+  stats(): DrawStats;
 };
 
 interface Mounted {
@@ -48,14 +48,25 @@ interface Mounted {
   exited: Promise<void>;
 }
 
-async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions): Promise<Mounted> {
+/** What drawing has cost so far (bench/tui.ts reports it). */
+export interface DrawStats {
+  /** States the store published. */
+  published: number;
+  /** Frames Ink rendered (layout + output), and the ms they took. */
+  renders: number;
+  renderMs: number;
+}
+
+async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions, stats: DrawStats): Promise<Mounted> {
   // React picks its build when first loaded; without NODE_ENV it takes the development one,
   // several times slower to render (owner stacks and timings for every element). A playbook
   // run is not a React dev session. An explicit NODE_ENV (vitest sets "test") is kept.
   process.env.NODE_ENV ??= 'production';
   // Ink first: loadInk() sets up its cheaper import before anything (App.tsx too) imports it.
   const { render } = await loadInk();
-  const [{ createElement }, { App }] = await Promise.all([import('react'), import('./components/App.tsx')]);
+  const [react, { App }] = await Promise.all([import('react'), import('./components/App.tsx')]);
+  // Bundled (ui/remote/child-bundle.ts), React's CommonJS comes as the default export only.
+  const createElement = react.createElement ?? react.default.createElement;
   const debug = opts.debug ?? false;
   const instance = render(createElement(App, { store, onAbort: opts.onAbort, maxRows: opts.maxRows, tickMs: opts.tickMs, inlineScrollback: debug }), {
     // Only when given: an explicit undefined would replace Ink's process.stdout/stdin default.
@@ -66,6 +77,10 @@ async function mount(store: ReturnType<typeof createUiStore>, opts: TuiOptions):
     // Stray console output goes above the live area instead of tearing it.
     patchConsole: opts.patchConsole ?? !debug,
     debug,
+    onRender: ({ renderTime }) => {
+      stats.renders++;
+      stats.renderMs += renderTime;
+    },
   });
   const exited = instance.waitUntilExit().then(
     () => undefined,
@@ -81,7 +96,8 @@ export function createTui(opts: TuiOptions): Tui {
     initial: initialState({ verbose: opts.verbose, diff: opts.diff }),
   });
   let closed = false;
-  const mounted = mount(store, opts);
+  const stats: DrawStats = { published: 0, renders: 0, renderMs: 0 };
+  const mounted = mount(store, opts, stats);
   const ready = mounted.then(() => undefined);
   const done = mounted.then((m) => m.exited);
   // If the UI cannot load, the caller learns it from ready/close(); never an unhandled rejection.
@@ -107,6 +123,6 @@ export function createTui(opts: TuiOptions): Tui {
     },
     done,
     ready,
-    frames: () => store.published(),
+    stats: () => ({ ...stats, published: store.published() }),
   };
 }

@@ -30,7 +30,9 @@ let hooked = false;
 
 /** Import Ink (and what it needs) the cheap way; falls back to a plain import. */
 export async function loadInk(): Promise<typeof import('ink')> {
-  if (!hooked) {
+  // Bundled (ui/remote/child-bundle.ts), Ink is in the bundle already: a hook would only cost a
+  // loader thread.
+  if (!hooked && process.env.DROVER_UI_BUNDLED !== '1') {
     hooked = true;
     try {
       register(`data:text/javascript,${encodeURIComponent(HOOK)}`);

@@ -30,7 +30,7 @@ function writeStats(): void {
   const path = process.env.DROVER_UI_STATS;
   if (!path) return;
   const cpu = process.cpuUsage();
-  writeFileSync(path, JSON.stringify({ frames: tui.frames(), cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - startedAt, uptimeMs: process.uptime() * 1000 }));
+  writeFileSync(path, JSON.stringify({ ...tui.stats(), cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - startedAt, uptimeMs: process.uptime() * 1000 }));
 }
 
 let finishing: Promise<void> | undefined;

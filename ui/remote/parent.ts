@@ -13,6 +13,7 @@ import type { DroverEvent, EventSink } from '../../lib/report/events.ts';
 import { PlainReporter } from '../../lib/report/plain.ts';
 import { redact, redactDeep } from '../../lib/secrets/redact.ts';
 import type { Tui } from '../index.ts';
+import { childBundle } from './child-bundle.ts';
 import { CONSOLE_LEVELS, type ConsoleLevel, parseFromUi, type ToUi, type UiProcessOptions } from './protocol.ts';
 
 export interface UiProcessStartOptions extends UiProcessOptions {
@@ -20,6 +21,11 @@ export interface UiProcessStartOptions extends UiProcessOptions {
   onAbort: () => void;
   /** Node flags for the UI process (default: this process's, so tsx's loader comes along). */
   execArgv?: string[];
+  /**
+   * Start the UI from its prebuilt bundle under plain node when running from TypeScript
+   * (child-bundle.ts; default true). Ignored when execArgv is given.
+   */
+  bundle?: boolean;
   /** stdin, stdout, stderr of the UI process (default: this process's, the terminal). */
   stdio?: Array<'inherit' | 'pipe' | 'ignore'>;
   /** Send console.* output of this process to the UI instead of tearing its screen (default true). */
@@ -34,10 +40,23 @@ export type UiProcess = Tui & { child: ChildProcess };
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname;
 
-export function startUiProcess(opts: UiProcessStartOptions): UiProcess {
-  const { onAbort, execArgv, stdio, patchConsole = true, fallbackOut, closeTimeoutMs = 10_000, ...uiOpts } = opts;
-  const child = fork(CHILD, [JSON.stringify(uiOpts)], {
-    execArgv: execArgv ?? process.execArgv.filter((a) => !a.startsWith('--inspect')),
+/** Which file the UI process runs, and with which node flags. */
+async function childCommand(opts: UiProcessStartOptions): Promise<{ file: string; execArgv: string[] }> {
+  if (opts.execArgv) return { file: CHILD, execArgv: opts.execArgv };
+  // Profiling flags follow the playbook into its UI process; debugger flags would clash.
+  const inherited = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  if (CHILD.endsWith('.ts') && opts.bundle !== false) {
+    const bundled = await childBundle();
+    if (bundled) return { file: bundled, execArgv: inherited.filter((a) => a.startsWith('--cpu-prof')) };
+  }
+  return { file: CHILD, execArgv: inherited };
+}
+
+export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiProcess> {
+  const { onAbort, stdio, patchConsole = true, fallbackOut, closeTimeoutMs = 10_000, execArgv: _e, bundle: _b, ...uiOpts } = opts;
+  const command = await childCommand(opts);
+  const child = fork(command.file, [JSON.stringify(uiOpts)], {
+    execArgv: command.execArgv,
     stdio: [...(stdio ?? ['inherit', 'inherit', 'inherit']), 'ipc'],
     // The UI picks React's production build unless told otherwise (ui/index.ts).
     env: process.env,
@@ -123,8 +142,8 @@ export function startUiProcess(opts: UiProcessStartOptions): UiProcess {
     },
     done: exited.then(() => undefined),
     ready,
-    // Counted in the UI process; this side does not know.
-    frames: () => 0,
+    // Counted in the UI process (DROVER_UI_STATS); this side does not know.
+    stats: () => ({ published: 0, renders: 0, renderMs: 0 }),
   };
 }
 

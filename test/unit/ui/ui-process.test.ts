@@ -4,8 +4,10 @@
 // it (Ink in debug mode: whole frames); a real terminal is tested in test/lab/tui-tmux.test.ts.
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startUiProcess, type UiProcess } from '../../../ui/remote/parent.ts';
+import { startUiProcess, type UiProcess, type UiProcessStartOptions } from '../../../ui/remote/parent.ts';
 import { addSecret, clearSecrets } from '../../../lib/secrets/redact.ts';
+import { cachedChildBundle, childBundle } from '../../../ui/remote/child-bundle.ts';
+import { existsSync } from 'node:fs';
 import { ev, plain, recapRow } from './fixtures.ts';
 
 const started: UiProcess[] = [];
@@ -17,8 +19,8 @@ afterEach(async () => {
   clearSecrets();
 });
 
-function start(over: { fallbackOut?: NodeJS.WritableStream } = {}) {
-  const ui = startUiProcess({
+async function start(over: Partial<UiProcessStartOptions> = {}) {
+  const ui = await startUiProcess({
     verbose: false,
     diff: false,
     onAbort: vi.fn(),
@@ -39,7 +41,7 @@ function start(over: { fallbackOut?: NodeJS.WritableStream } = {}) {
 
 describe('the UI process', () => {
   it('draws what the playbook process sends and exits after the final frame', async () => {
-    const { ui, out, err } = start();
+    const { ui, out, err } = await start();
     addSecret('hunter2-token');
     ui.emit(ev.runStart(['db1', 'db2']));
     ui.emit(ev.playStart('db', ['db1', 'db2']));
@@ -60,7 +62,7 @@ describe('the UI process', () => {
 
   it('gives console back when closed', async () => {
     const log = console.log;
-    const { ui } = start();
+    const { ui } = await start();
     expect(console.log).not.toBe(log);
     await ui.close();
     expect(console.log).toBe(log);
@@ -70,7 +72,7 @@ describe('the UI process', () => {
     const fallback = new PassThrough();
     let plainOut = '';
     fallback.on('data', (d: Buffer) => (plainOut += d.toString()));
-    const { ui } = start({ fallbackOut: fallback });
+    const { ui } = await start({ fallbackOut: fallback });
     ui.emit(ev.runStart(['web1']));
     await ui.ready;
     const gone = new Promise((resolve) => ui.child.once('exit', resolve));
@@ -82,5 +84,25 @@ describe('the UI process', () => {
     expect(plainOut).toMatch(/terminal UI stopped/);
     expect(plainOut).toMatch(/changed: \[web1\]|web1.*changed/);
     expect(plainOut).toContain('PLAY RECAP');
+  }, 30_000);
+
+  it('starts from its prebuilt bundle under plain node, built once and reused', async () => {
+    const entry = await childBundle();
+    expect(entry).toMatch(/node_modules\/\.cache\/drover\/ui-child\/b-[^/]+\/child\.js$/);
+    expect(existsSync(entry!)).toBe(true);
+    // Unchanged inputs: the same build, no second one.
+    expect(cachedChildBundle()).toBe(entry);
+    expect(await childBundle()).toBe(entry);
+
+    const { ui, out } = await start({ execArgv: undefined });
+    expect(ui.child.spawnargs).toContain(entry);
+    expect(ui.child.spawnargs.join(' ')).not.toContain('tsx');
+    ui.emit(ev.runStart(['web1']));
+    ui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 1));
+    ui.emit(ev.recap({ web1: recapRow({ changed: 1 }) }));
+    await ui.close();
+    expect(ui.child.exitCode).toBe(0);
+    expect(out()).toMatch(/changed\s+web1\s+base › install nginx/);
+    expect(out()).toContain('PLAY RECAP');
   }, 30_000);
 });
