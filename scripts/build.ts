@@ -2,11 +2,18 @@
 //
 // Why: under tsx a playbook spends ~0.6-0.9 s of CPU before its first event (tsx's loader
 // thread resolves and loads ~240 modules one message at a time; zod alone is 95 of them), most
-// of a small run (bench/RESULTS.md). Bundled, the same playbook starts in ~0.25 s. Only the
-// project's own TypeScript is bundled; packages stay in node_modules (loaded natively, and
-// ssh2 keeps its compiled crypto binding). `npx tsx playbooks/site.ts` keeps working as is:
-// dist/ is an option, rebuilt by hand (it does not follow later edits of roles or playbooks).
+// of a small run (bench/RESULTS.md). Bundled, the same playbook starts in ~0.25 s of CPU.
+// Bundled: the project's TypeScript and the packages every run loads (BUNDLED): Node 20 pays
+// per ES module (resolve, read, compile, link), and zod, yaml and p-queue as ~100 separate
+// modules cost ~0.25 s of CPU more than in the bundle (measured: --list-hosts 0.50 -> 0.25 s
+// of CPU). zod's 64 locale modules are left out (ZOD_LOCALES): only `z.locales` exports them,
+// nothing here uses it, and English, the default, is imported by zod's schemas directly.
+// Everything else stays in node_modules: ssh2 (CommonJS, loaded natively with its compiled
+// crypto binding) and the UI's Ink/React (loaded only by the UI process).
+// `npx tsx playbooks/site.ts` keeps working as is: dist/ is an option, rebuilt by hand (it
+// does not follow later edits of roles or playbooks).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -41,6 +48,29 @@ const uiChildPath: Plugin = {
   },
 };
 
+/** Packages bundled into dist/ (and their own dependencies); any other package stays external. */
+const BUNDLED = ['zod', 'yaml', 'p-queue', 'p-timeout', 'eventemitter3'];
+
+const packagesOutside: Plugin = {
+  name: 'drover-externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:') || isBuiltin(args.path)) return { path: args.path, external: true };
+      const pkg = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]!;
+      return BUNDLED.includes(pkg) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+/** zod/v4/classic re-exports every locale as `z.locales`; the bundle gets an empty module instead. */
+const ZOD_LOCALES: Plugin = {
+  name: 'drover-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[/\\]zod[/\\]v4[/\\]classic[/\\]/.test(args.importer) ? { path: 'zod-locales', namespace: 'drover-empty' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'drover-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 async function main(): Promise<void> {
   const started = Date.now();
   rmSync(out, { recursive: true, force: true });
@@ -55,7 +85,6 @@ async function main(): Promise<void> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
     // At depth 2 like the sources (dist/chunks/x.js, dist/playbooks/x.js), so the CLI's
     // `new URL('../../package.json', import.meta.url)` still finds the package's version.
     chunkNames: 'chunks/[name]-[hash]',
@@ -63,7 +92,9 @@ async function main(): Promise<void> {
     sourcemap: 'linked',
     logLevel: 'warning',
     metafile: true,
-    plugins: [uiChildPath],
+    plugins: [uiChildPath, packagesOutside, ZOD_LOCALES],
+    // yaml is CommonJS and requires Node's builtins: ES module output has no `require` of its own.
+    banner: { js: "import { createRequire as __droverCreateRequire } from 'node:module'; const require = __droverCreateRequire(import.meta.url);" },
   });
   for (const e of entries) {
     const f = join(out, `${e.out}.js`);
