@@ -8,6 +8,7 @@
 // here). In its own process the UI draws on another core, the engine keeps its small heap, and
 // the engine's part is a JSON message per batch of events, as cheap as the JSON reporter.
 import { fork, type ChildProcess } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { format } from 'node:util';
 import type { DroverEvent, EventSink } from '../../lib/report/events.ts';
 import { PlainReporter } from '../../lib/report/plain.ts';
@@ -61,6 +62,8 @@ export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiPro
     // The UI picks React's production build unless told otherwise (ui/index.ts).
     env: process.env,
   });
+
+  lowerPriority(child.pid);
 
   let pending: DroverEvent[] = [];
   let scheduled = false;
@@ -145,6 +148,24 @@ export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiPro
     // Counted in the UI process (DROVER_UI_STATS); this side does not know.
     stats: () => ({ published: 0, renders: 0, renderMs: 0 }),
   };
+}
+
+/** How much nicer than the playbook the UI process runs (see lowerPriority). */
+export const UI_NICENESS = 10;
+
+/**
+ * Drawing is worth less than the run it shows: the UI process runs at a lower CPU priority, so
+ * on a machine the run keeps busy it draws with the CPU the run leaves (at nice +10, about a
+ * tenth of a contended core), and at full speed on an idle one. Keys still get through: a
+ * keypress wakes it like any sleeping process.
+ */
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, Math.min(19, getPriority(process.pid) + UI_NICENESS));
+  } catch {
+    // Not permitted here (a sandbox): the UI runs at the playbook's priority.
+  }
 }
 
 /** Route console.* to `to` until the returned function is called. */

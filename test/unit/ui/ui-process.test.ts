@@ -4,7 +4,8 @@
 // it (Ink in debug mode: whole frames); a real terminal is tested in test/lab/tui-tmux.test.ts.
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startUiProcess, type UiProcess, type UiProcessStartOptions } from '../../../ui/remote/parent.ts';
+import { getPriority } from 'node:os';
+import { startUiProcess, UI_NICENESS, type UiProcess, type UiProcessStartOptions } from '../../../ui/remote/parent.ts';
 import { addSecret, clearSecrets } from '../../../lib/secrets/redact.ts';
 import { cachedChildBundle, childBundle } from '../../../ui/remote/child-bundle.ts';
 import { existsSync } from 'node:fs';
@@ -47,6 +48,8 @@ describe('the UI process', () => {
     ui.emit(ev.playStart('db', ['db1', 'db2']));
     ui.emit(ev.taskEnd('db1', 'set password', 'failed', 1, { msg: 'psql: auth failed for hunter2-token' }));
     await ui.ready;
+    // It draws with the CPU the run leaves.
+    expect(getPriority(ui.child.pid)).toBe(Math.min(19, getPriority() + UI_NICENESS));
     console.log('a line from the playbook with hunter2-token in it');
     ui.emit(ev.recap({ db1: recapRow({ failed: 1 }), db2: recapRow({ ok: 3 }) }, { exitCode: 2 }));
     await ui.close();
