@@ -111,6 +111,8 @@ export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiPro
     const out = fallbackOut ?? process.stdout;
     out.write(`\nwarning: the terminal UI stopped (exit code ${code}); plain output from here on\n`);
     fallback = new PlainReporter({ out, verbosity: uiOpts.verbose ? 1 : 0, diff: uiOpts.diff });
+    // Events not yet sent are not lost with it.
+    for (const e of pending.splice(0)) fallback.emit(e);
   });
 
   let closed: Promise<void> | undefined;
