@@ -241,6 +241,8 @@ function onTaskEnd(state: UiState, e: EventOf<'task_end'>): UiState {
   let s = patchHost(state, e.host, (h) => {
     const counts = { ...h.counts };
     counts[e.status] += 1;
+    // As the recap (and Ansible's): a changed result is also an ok one.
+    if (e.status === 'changed') counts.ok += 1;
     const pendingHandlers = r.handler ? h.pendingHandlers.filter((p) => p !== r.task) : h.pendingHandlers;
     return {
       ...h,

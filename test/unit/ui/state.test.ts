@@ -77,7 +77,8 @@ describe('ui reducer: hosts', () => {
       ],
       s,
     );
-    expect(s.hosts.a?.counts).toEqual({ ok: 2, changed: 1, failed: 1, skipped: 1, unreachable: 0 });
+    // A changed result counts as ok too (as in the recap).
+    expect(s.hosts.a?.counts).toEqual({ ok: 3, changed: 1, failed: 1, skipped: 1, unreachable: 0 });
     expect(s.hosts.a?.inTask).toBe(false);
     // The last stderr that said anything is kept.
     expect(s.hosts.a?.lastStderr).toBe('warning: x');
