@@ -65,7 +65,8 @@ function taskLines(r: TaskResult, showDiff: boolean, hostWidth: number, p: Paint
     p(r.host.padEnd(hostWidth + 1), { bold: true }) +
     taskLabel(r) +
     p(`  ${formatDuration(r.durationMs)}${extra.length ? `  (${extra.join(', ')})` : ''}`, { dim: true }) +
-    (r.msg ? p(`  ${r.msg}`, bad ? { color: 'red' } : { dim: true }) : '');
+    // One line: a message quoting a multi-line command would otherwise break the columns.
+    (r.msg ? p(`  ${r.msg.replace(/\s*\n\s*/g, ' ')}`, bad ? { color: 'red' } : { dim: true }) : '');
   return [
     head,
     ...(bad && stderr ? outputLines(stderr, p, 'red') : []),
