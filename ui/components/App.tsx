@@ -30,6 +30,10 @@ export interface AppProps {
 }
 
 export const MIN_ROWS = 5;
+// Host rows shown at most, however tall the terminal: running, failed and selected hosts keep
+// theirs (at most forks are running), the rest is one summary line. Each row is redrawn every
+// frame, so a 100-host run on a tall terminal would pay for rows nobody needs to watch.
+export const MAX_LIVE_ROWS = 24;
 const DEFAULT_TERMINAL_ROWS = 24;
 // Header, column titles, footer and the line Ink leaves under the frame.
 const CHROME_LINES = 4;
@@ -93,7 +97,7 @@ export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now, i
   const host = selectedHost(state);
   const hostView = host !== undefined ? state.hosts[host] : undefined;
   const detail = keys && hostView !== undefined && isHostVerbose(state, hostView.name) ? hostView : undefined;
-  const rows = maxRows ?? Math.max(MIN_ROWS, terminalRows - CHROME_LINES - (detail ? DETAIL_HEIGHT : 0) - (state.aborting ? 1 : 0));
+  const rows = maxRows ?? Math.max(MIN_ROWS, Math.min(MAX_LIVE_ROWS, terminalRows - CHROME_LINES) - (detail ? DETAIL_HEIGHT : 0) - (state.aborting ? 1 : 0));
 
   // The scroll-back (finished lines) is written out by useScrollback; this is the live area.
   const live = finished ? null : (

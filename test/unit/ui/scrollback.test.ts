@@ -37,8 +37,12 @@ describe('scroll-back written above the live area', () => {
     tui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 2));
     tui.emit(ev.taskEnd('web2', 'install nginx', 'failed', 2, { msg: 'apt-get exited 100', stderr: 'E: Unable to locate package nginx' }));
     tui.emit(ev.hostState('web2', 'failed', 2));
-    // Ink draws at most 30 frames a second: let its trailing frame land.
-    await sleep(100);
+    // Ink draws at most 30 frames a second: wait for its trailing frame (a busy machine may take longer).
+    const drawnUnder = () => {
+      const t = plain(out.text);
+      return t.lastIndexOf('web2 ') > t.indexOf('E: Unable to locate package nginx') && /web2\s+failed/.test(t);
+    };
+    for (let waited = 0; !drawnUnder() && waited < 10_000; waited += 50) await sleep(50);
     const during = plain(out.text);
     expect(count(during, 'PLAY site')).toBe(1);
     expect(during).toMatch(/changed\s+web1\s+base › install nginx/);
