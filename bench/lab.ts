@@ -402,8 +402,11 @@ class LabRun {
         out.push({ name: c.name, tool: c.tool, hosts: c.hosts.length, m, targetCpuMs, changed: check.changed, leftByDrover: left, load });
       }
     } finally {
-      // Leave the lab converged for whoever comes next.
-      await this.converge(all).catch((e: unknown) => o.log(`  the final converge failed: ${(e as Error).message}`));
+      // Leave the lab up (a failed case may have left it down) and converged for whoever comes next.
+      await labUp(inventory, { log: () => {} })
+        .then(() => this.reachable(all))
+        .then(() => this.converge(all))
+        .catch((e: unknown) => o.log(`  bringing the lab back failed: ${(e as Error).message}`));
       rmSync(join(workDir, 'files'), { recursive: true, force: true });
     }
     return out;

@@ -12,7 +12,7 @@
 // crypto binding) and the UI's Ink/React (loaded only by the UI process).
 // `npx tsx playbooks/site.ts` keeps working as is: dist/ is an option, rebuilt by hand (it
 // does not follow later edits of roles or playbooks).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -47,6 +47,9 @@ const uiChildPath: Plugin = {
     });
   },
 };
+
+/** Data files a playbook reads next to its own module (new URL('../x', import.meta.url)): copied as they are. */
+const ASSETS = ['bench/scale/files'];
 
 /** Packages bundled into dist/ (and their own dependencies); any other package stays external. */
 const BUNDLED = ['zod', 'yaml', 'p-queue', 'p-timeout', 'eventemitter3'];
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
     // yaml is CommonJS and requires Node's builtins: ES module output has no `require` of its own.
     banner: { js: "import { createRequire as __droverCreateRequire } from 'node:module'; const require = __droverCreateRequire(import.meta.url);" },
   });
+  for (const a of ASSETS) cpSync(join(root, a), join(out, a), { recursive: true });
   for (const e of entries) {
     const f = join(out, `${e.out}.js`);
     if (!existsSync(f)) throw new Error(`build: ${relative(root, f)} was not written`);
