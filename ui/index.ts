@@ -30,6 +30,8 @@ export interface TuiOptions {
   patchConsole?: boolean;
   /** What the render budget counts (ui/store.ts): 'process' when this process only draws. */
   paceBy?: 'frame' | 'process';
+  /** Longest wait between frames however costly they are (ui/store.ts; default 1000 ms). */
+  maxIntervalMs?: number;
 }
 
 export type Tui = EventSink & {
@@ -93,6 +95,7 @@ export function createTui(opts: TuiOptions): Tui {
   const store = createUiStore({
     throttleMs: opts.throttleMs ?? DEFAULT_THROTTLE_MS,
     ...(opts.paceBy ? { paceBy: opts.paceBy } : {}),
+    ...(opts.maxIntervalMs !== undefined ? { maxIntervalMs: opts.maxIntervalMs } : {}),
     initial: initialState({ verbose: opts.verbose, diff: opts.diff }),
   });
   let closed = false;
