@@ -2,7 +2,7 @@
 // flags, loads the inventory, picks a reporter (JSON, the Ink UI on a TTY outside CI, plain
 // lines otherwise), runs the plays with Ctrl-C as a graceful stop, and returns the exit code.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, relative } from 'node:path';
 import { EXIT, InputError, UsageError } from '../errors.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { EventSink } from '../report/events.ts';
@@ -74,6 +74,16 @@ function inCi(env: Readonly<Record<string, string | undefined>>): boolean {
   return v !== undefined && v !== '' && v !== 'false' && v !== '0';
 }
 
+/** How --help names the command: `tsx site.ts` from source, `node dist/playbooks/site.js` prebuilt. */
+export function programName(script: string | undefined, fallback: string, cwd = process.cwd()): string {
+  if (!script) return fallback;
+  if (script.endsWith('.js') || script.endsWith('.mjs')) {
+    const rel = relative(cwd, script);
+    return `node ${rel.startsWith('..') ? script : rel}`;
+  }
+  return `tsx ${basename(script)}`;
+}
+
 // The UI draws in a process of its own (ui/remote/parent.ts: why), so this one loads no React.
 async function defaultTui(opts: TuiHookOptions): Promise<EventSink> {
   const { startUiProcess } = await import('../../ui/remote/parent.ts');
@@ -87,7 +97,7 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
   if (!io.stdout) ignoreEpipe(process.stdout);
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
-  const prog = io.prog ?? (process.argv[1] ? `tsx ${basename(process.argv[1])}` : meta.name);
+  const prog = io.prog ?? programName(process.argv[1], meta.name);
   const fail = (prefix: string, e: unknown) => {
     stderr.write(redact(`${prefix}${e instanceof Error ? e.message : String(e)}`) + '\n');
   };

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { runPlaybook, type PlaybookIO } from '../../../lib/cli/playbook.ts';
+import { programName, runPlaybook, type PlaybookIO } from '../../../lib/cli/playbook.ts';
 import { InputError } from '../../../lib/errors.ts';
 import { changed, failed, ok } from '../../../lib/ops/types.ts';
 import { EventSchema, type DroverEvent } from '../../../lib/report/events.ts';
@@ -228,5 +228,14 @@ describe('runPlaybook', () => {
     const v = env();
     expect(await runPlaybook({ name: 'site', version: '1.2.3', plays: [] }, ['--version'], v.io)).toBe(0);
     expect(v.stdout.text).toMatch(/^site 1\.2\.3 \(drover \d+\.\d+\.\d+\)\n$/);
+  });
+});
+
+describe('programName (the command --help shows)', () => {
+  it('is tsx and the file from source, node and the path when prebuilt', () => {
+    expect(programName('/work/x/playbooks/site.ts', 'site', '/work/x')).toBe('tsx site.ts');
+    expect(programName('/work/x/dist/playbooks/site.js', 'site', '/work/x')).toBe('node dist/playbooks/site.js');
+    expect(programName('/opt/drover/dist/playbooks/site.js', 'site', '/work/x')).toBe('node /opt/drover/dist/playbooks/site.js');
+    expect(programName(undefined, 'site')).toBe('site');
   });
 });
