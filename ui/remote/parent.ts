@@ -35,6 +35,8 @@ export interface UiProcessStartOptions extends UiProcessOptions {
   fallbackOut?: NodeJS.WritableStream;
   /** Longest wait for the UI process to draw its final frame and exit (default 10 s). */
   closeTimeoutMs?: number;
+  /** Environment of the UI process (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type UiProcess = Tui & { child: ChildProcess };
@@ -54,13 +56,13 @@ async function childCommand(opts: UiProcessStartOptions): Promise<{ file: string
 }
 
 export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiProcess> {
-  const { onAbort, stdio, patchConsole = true, fallbackOut, closeTimeoutMs = 10_000, execArgv: _e, bundle: _b, ...uiOpts } = opts;
+  const { onAbort, stdio, patchConsole = true, fallbackOut, closeTimeoutMs = 10_000, env = process.env, execArgv: _e, bundle: _b, ...uiOpts } = opts;
   const command = await childCommand(opts);
   const child = fork(command.file, [JSON.stringify(uiOpts)], {
     execArgv: command.execArgv,
     stdio: [...(stdio ?? ['inherit', 'inherit', 'inherit']), 'ipc'],
     // The UI picks React's production build unless told otherwise (ui/index.ts).
-    env: process.env,
+    env,
   });
 
   lowerPriority(child.pid);

@@ -1,49 +1,52 @@
 // The scroll-back as a real terminal gets it (Ink not in debug mode): finished lines are
 // written once, above the live area, which is re-printed under them; the recap comes last.
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTui } from '../../../ui/index.ts';
+import { startUiProcess } from '../../../ui/remote/parent.ts';
 import { scrollbackLines } from '../../../ui/scrollback.ts';
 import { ev, plain, recapRow } from './fixtures.ts';
-
-class TtyOut extends EventEmitter {
-  isTTY = true;
-  columns = 100;
-  rows = 30;
-  text = '';
-  write = (s: string) => {
-    this.text += s;
-    return true;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const count = (hay: string, needle: string) => hay.split(needle).length - 1;
 
-const open: Array<{ close(): Promise<void> }> = [];
+const open: Array<{ close(): Promise<void> | void }> = [];
 afterEach(async () => {
   for (const t of open.splice(0)) await t.close();
 });
 
 describe('scroll-back written above the live area', () => {
+  // In the UI process, as the runner starts it, with CI unset: Ink in CI mode draws no live
+  // frames at all (only the last one, at exit), so in-process under CI=true there would be no
+  // live area to find under the lines.
   it('writes each finished line once, keeps the live rows under it, ends with the recap', async () => {
-    const out = new TtyOut();
-    const tui = createTui({ stdout: out as unknown as NodeJS.WriteStream, verbose: false, diff: false, onAbort: vi.fn(), throttleMs: 0, tickMs: 0, patchConsole: false });
-    open.push(tui);
-    await tui.ready;
-    tui.emit(ev.runStart(['web1', 'web2']));
-    tui.emit(ev.playStart('site', ['web1', 'web2']));
-    tui.emit(ev.taskStart('web1', 'install nginx', 1));
-    tui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 2));
-    tui.emit(ev.taskEnd('web2', 'install nginx', 'failed', 2, { msg: 'apt-get exited 100', stderr: 'E: Unable to locate package nginx' }));
-    tui.emit(ev.hostState('web2', 'failed', 2));
+    const env = { ...process.env };
+    delete env.CI;
+    const ui = await startUiProcess({
+      verbose: false,
+      diff: false,
+      onAbort: vi.fn(),
+      throttleMs: 0,
+      tickMs: 0,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      patchConsole: false,
+      env,
+    });
+    open.push(ui);
+    let raw = '';
+    ui.child.stdout?.on('data', (d: Buffer) => (raw += d.toString()));
+    await ui.ready;
+    ui.emit(ev.runStart(['web1', 'web2']));
+    ui.emit(ev.playStart('site', ['web1', 'web2']));
+    ui.emit(ev.taskStart('web1', 'install nginx', 1));
+    ui.emit(ev.taskEnd('web1', 'install nginx', 'changed', 2));
+    ui.emit(ev.taskEnd('web2', 'install nginx', 'failed', 2, { msg: 'apt-get exited 100', stderr: 'E: Unable to locate package nginx' }));
+    ui.emit(ev.hostState('web2', 'failed', 2));
     // Ink draws at most 30 frames a second: wait for its trailing frame (a busy machine may take longer).
     const drawnUnder = () => {
-      const t = plain(out.text);
+      const t = plain(raw);
       return t.lastIndexOf('web2 ') > t.indexOf('E: Unable to locate package nginx') && /web2\s+failed/.test(t);
     };
-    for (let waited = 0; !drawnUnder() && waited < 10_000; waited += 50) await sleep(50);
-    const during = plain(out.text);
+    for (let waited = 0; !drawnUnder() && waited < 20_000; waited += 50) await sleep(50);
+    const during = plain(raw);
     expect(count(during, 'PLAY site')).toBe(1);
     expect(during).toMatch(/changed\s+web1\s+base › install nginx/);
     expect(during).toContain('E: Unable to locate package nginx');
@@ -51,15 +54,15 @@ describe('scroll-back written above the live area', () => {
     expect(during.lastIndexOf('web2 ')).toBeGreaterThan(during.indexOf('E: Unable to locate package nginx'));
     expect(during).toMatch(/web2\s+failed/);
 
-    tui.emit(ev.recap({ web1: recapRow({ changed: 1 }), web2: recapRow({ failed: 1 }) }, { exitCode: 2 }));
-    await tui.close();
-    const all = plain(out.text);
+    ui.emit(ev.recap({ web1: recapRow({ changed: 1 }), web2: recapRow({ failed: 1 }) }, { exitCode: 2 }));
+    await ui.close();
+    const all = plain(raw);
     expect(count(all, 'PLAY site')).toBe(1);
     expect(count(all, 'E: Unable to locate package nginx')).toBe(1);
     expect(all).toContain('PLAY RECAP');
     // The recap replaces the live area: no host row is drawn after it.
     expect(all.slice(all.lastIndexOf('PLAY RECAP'))).not.toMatch(/web2\s+failed\s+\d/);
-  });
+  }, 60_000);
 
   it('formats items as lines, styled only when colours are wanted', () => {
     const items = [
