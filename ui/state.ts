@@ -329,6 +329,11 @@ export function reduce(state: UiState, input: UiInput): UiState {
 }
 
 /** Elapsed time of a host: until it ended, or until now while it runs. */
+/** Width of the host-name column: the longest name, between 4 and 28 characters. */
+export function hostNameWidth(state: UiState): number {
+  return Math.min(28, Math.max(4, ...state.order.map((n) => n.length)));
+}
+
 export function hostElapsed(state: UiState, h: HostView): number | undefined {
   if (h.startedAt === undefined) return undefined;
   return Math.max(0, (h.endedAt ?? state.now) - h.startedAt);

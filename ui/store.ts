@@ -2,8 +2,10 @@
 // folded into the state as they arrive (cheap), but a 100-host run emitting hundreds of
 // events a second re-renders only a few times a second.
 //
-// Rendering runs on the engine's thread: every millisecond Ink spends drawing delays the run
-// by about as much when the engine is busy. A frame's cost grows with what is on screen (Ink
+// In the runner the UI has a process of its own (ui/remote/) and is paced by everything that
+// process spends (paceBy 'process'). In-process (createTui used directly: tests, ui/demo.ts)
+// rendering shares the caller's thread, and every millisecond Ink spends drawing delays it by
+// about as much. A frame's cost grows with what is on screen (Ink
 // rebuilds and tokenizes the whole live area each time; measured on 2 shared cores: ~20 ms
 // CPU for 36 rows, ~100 ms when it also prints ~50 finished-task lines, as <Static> makes Ink
 // draw twice), so the fixed 80 ms pace that is cheap for 12 hosts took a 100-host run a

@@ -2,13 +2,13 @@
 // and below them the live area (header, host rows, verbose panel, keys) until the recap arrives.
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useInput, useStdin, useStdout } from 'ink';
-import { isHostVerbose, selectedHost } from '../state.ts';
+import { hostNameWidth, isHostVerbose, selectedHost } from '../state.ts';
 import type { UiStore } from '../store.ts';
 import { Header } from './Header.tsx';
 import { HostTable } from './HostTable.tsx';
 import { DETAIL_HEIGHT, HostDetail } from './HostDetail.tsx';
 import { Footer } from './Footer.tsx';
-import { hostNameWidth, useScrollback } from './use-scrollback.tsx';
+import { useScrollback } from './use-scrollback.tsx';
 import { scrollbackLines } from '../scrollback.ts';
 import { wantsColors } from '../style.ts';
 

@@ -1,6 +1,6 @@
 // The live host rows, capped to maxRows lines with a "... and N more" summary line.
 import { Box, Text } from 'ink';
-import { hostElapsed, hostWindow, type UiState } from '../state.ts';
+import { hostElapsed, hostNameWidth, hostWindow, type UiState } from '../state.ts';
 import { HostHeader, HostRow } from './HostRow.tsx';
 
 export interface HostTableProps {
@@ -10,11 +10,9 @@ export interface HostTableProps {
   showMarker: boolean;
 }
 
-const MAX_NAME = 28;
-
 export function HostTable({ state, maxRows, showMarker }: HostTableProps) {
   const win = hostWindow(state, maxRows);
-  const nameWidth = Math.min(MAX_NAME, Math.max(4, ...state.order.map((n) => n.length)));
+  const nameWidth = hostNameWidth(state);
   const selected = state.order[state.selected];
   return (
     <Box flexDirection="column">

@@ -6,14 +6,10 @@
 // cost. write() re-prints the last live frame, which Ink keeps as a string.
 import { useEffect, useRef } from 'react';
 import { useStdout } from 'ink';
-import type { UiState } from '../state.ts';
+import { hostNameWidth } from '../state.ts';
 import type { UiStore } from '../store.ts';
 import { scrollbackLines } from '../scrollback.ts';
 import { wantsColors } from '../style.ts';
-
-export function hostNameWidth(state: UiState): number {
-  return Math.min(28, Math.max(4, ...state.order.map((n) => n.length)));
-}
 
 /** Write the store's new scroll-back items each time it publishes a state. */
 export function useScrollback(store: UiStore, active = true): void {

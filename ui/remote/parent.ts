@@ -39,7 +39,8 @@ export interface UiProcessStartOptions extends UiProcessOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type UiProcess = Tui & { child: ChildProcess };
+// No stats(): drawing is counted in the UI process, which writes them out (DROVER_UI_STATS).
+export type UiProcess = Omit<Tui, 'stats'> & { child: ChildProcess };
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname;
 
@@ -149,8 +150,6 @@ export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiPro
     },
     done: exited.then(() => undefined),
     ready,
-    // Counted in the UI process (DROVER_UI_STATS); this side does not know.
-    stats: () => ({ published: 0, renders: 0, renderMs: 0 }),
   };
 }
 
