@@ -1,17 +1,14 @@
 // The scroll-back as a real terminal gets it (Ink not in debug mode): finished lines are
 // written once, above the live area, which is re-printed under them; the recap comes last.
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startUiProcess } from '../../../ui/remote/parent.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestUi, stopTestUis } from './ui-process-harness.ts';
 import { scrollbackLines } from '../../../ui/scrollback.ts';
 import { ev, plain, recapRow } from './fixtures.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const count = (hay: string, needle: string) => hay.split(needle).length - 1;
 
-const open: Array<{ close(): Promise<void> | void }> = [];
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.close();
-});
+afterEach(stopTestUis);
 
 describe('scroll-back written above the live area', () => {
   // In the UI process, as the runner starts it, with CI unset: Ink in CI mode draws no live
@@ -20,19 +17,7 @@ describe('scroll-back written above the live area', () => {
   it('writes each finished line once, keeps the live rows under it, ends with the recap', async () => {
     const env = { ...process.env };
     delete env.CI;
-    const ui = await startUiProcess({
-      verbose: false,
-      diff: false,
-      onAbort: vi.fn(),
-      throttleMs: 0,
-      tickMs: 0,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      patchConsole: false,
-      env,
-    });
-    open.push(ui);
-    let raw = '';
-    ui.child.stdout?.on('data', (d: Buffer) => (raw += d.toString()));
+    const { ui, out } = await startTestUi({ patchConsole: false, env });
     await ui.ready;
     ui.emit(ev.runStart(['web1', 'web2']));
     ui.emit(ev.playStart('site', ['web1', 'web2']));
@@ -42,11 +27,11 @@ describe('scroll-back written above the live area', () => {
     ui.emit(ev.hostState('web2', 'failed', 2));
     // Ink draws at most 30 frames a second: wait for its trailing frame (a busy machine may take longer).
     const drawnUnder = () => {
-      const t = plain(raw);
+      const t = out();
       return t.lastIndexOf('web2 ') > t.indexOf('E: Unable to locate package nginx') && /web2\s+failed/.test(t);
     };
     for (let waited = 0; !drawnUnder() && waited < 20_000; waited += 50) await sleep(50);
-    const during = plain(raw);
+    const during = out();
     expect(count(during, 'PLAY site')).toBe(1);
     expect(during).toMatch(/changed\s+web1\s+base › install nginx/);
     expect(during).toContain('E: Unable to locate package nginx');
@@ -56,7 +41,7 @@ describe('scroll-back written above the live area', () => {
 
     ui.emit(ev.recap({ web1: recapRow({ changed: 1 }), web2: recapRow({ failed: 1 }) }, { exitCode: 2 }));
     await ui.close();
-    const all = plain(raw);
+    const all = out();
     expect(count(all, 'PLAY site')).toBe(1);
     expect(count(all, 'E: Unable to locate package nginx')).toBe(1);
     expect(all).toContain('PLAY RECAP');

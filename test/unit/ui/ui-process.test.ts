@@ -3,42 +3,22 @@
 // output if the UI process dies mid-run. The child's stdout is a pipe here so the test can read
 // it (Ink in debug mode: whole frames); a real terminal is tested in test/lab/tui-tmux.test.ts.
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getPriority } from 'node:os';
-import { startUiProcess, UI_NICENESS, type UiProcess, type UiProcessStartOptions } from '../../../ui/remote/parent.ts';
+import { UI_NICENESS, type UiProcessStartOptions } from '../../../ui/remote/parent.ts';
+import { startTestUi, stopTestUis } from './ui-process-harness.ts';
 import { addSecret, clearSecrets } from '../../../lib/secrets/redact.ts';
 import { cachedChildBundle, childBundle } from '../../../ui/remote/child-bundle.ts';
 import { existsSync } from 'node:fs';
-import { ev, plain, recapRow } from './fixtures.ts';
+import { ev, recapRow } from './fixtures.ts';
 
-const started: UiProcess[] = [];
 afterEach(async () => {
-  for (const p of started.splice(0)) {
-    p.child.kill('SIGKILL');
-    await Promise.resolve(p.close()).catch(() => {});
-  }
+  await stopTestUis();
   clearSecrets();
 });
 
-async function start(over: Partial<UiProcessStartOptions> = {}) {
-  const ui = await startUiProcess({
-    verbose: false,
-    diff: false,
-    onAbort: vi.fn(),
-    throttleMs: 0,
-    tickMs: 0,
-    debug: true,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...over,
-  });
-  started.push(ui);
-  let out = '';
-  let err = '';
-  ui.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  ui.child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return { ui, out: () => plain(out), err: () => err };
-}
+// Under tsx from the source by default; the bundle has a test of its own below.
+const start = (over: Partial<UiProcessStartOptions> = {}) => startTestUi({ debug: true, execArgv: ['--import', 'tsx'], ...over });
 
 describe('the UI process', () => {
   it('draws what the playbook process sends and exits after the final frame', async () => {
