@@ -57,6 +57,19 @@ function pidsWithEnv(entry: string): number[] {
     .map(Number);
 }
 
+/** SIGKILL sshd's per-connection processes for `user` (they run as / for the user); how many there were. */
+function killConnectionsOf(user: string): number {
+  const owned = execFileSync('sh', ['-c', `pgrep -f '^sshd: ${user}' || true`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  for (const p of owned) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* already gone with its parent */
+    }
+  }
+  return owned.length;
+}
+
 const countAccepted = (s: Sshd, user: string) => s.log().split('\n').filter((l) => l.includes(`Accepted publickey for ${user} `)).length;
 
 describe.skipIf(gate.skip)('ssh transport (real sshd)', () => {
@@ -140,16 +153,8 @@ describe.skipIf(gate.skip)('ssh transport (real sshd)', () => {
       const t = open(createTransport(sshd.connection({ name: 'reconnect', user: user.name })));
       expect((await t.exec('echo one')).stdout).toBe('one\n');
       const before = countAccepted(sshd, user.name);
-      // Kill the server side of this connection (sshd's per-connection processes run as / for the user).
-      const owned = execFileSync('sh', ['-c', `pgrep -f '^sshd: ${user.name}' || true`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-      expect(owned.length).toBeGreaterThan(0);
-      for (const p of owned) {
-        try {
-          process.kill(Number(p), 'SIGKILL');
-        } catch {
-          /* already gone with its parent */
-        }
-      }
+      // Kill the server side of this connection.
+      expect(killConnectionsOf(user.name)).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 300));
       expect((await t.exec('echo two')).stdout).toBe('two\n');
       expect(countAccepted(sshd, user.name) - before).toBe(1);
@@ -192,15 +197,7 @@ describe.skipIf(gate.skip)('ssh transport (real sshd)', () => {
       expect((await t.exec('echo one')).stdout).toBe('one\n');
       const running = t.exec('sleep 20');
       await new Promise((r) => setTimeout(r, 300));
-      const owned = execFileSync('sh', ['-c', `pgrep -f '^sshd: ${user.name}' || true`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-      expect(owned.length).toBeGreaterThan(0);
-      for (const p of owned) {
-        try {
-          process.kill(Number(p), 'SIGKILL');
-        } catch {
-          /* already gone with its parent */
-        }
-      }
+      expect(killConnectionsOf(user.name)).toBeGreaterThan(0);
       const e = await running.catch((x: unknown) => x);
       expect(e).toBeInstanceOf(UnreachableError);
       expect((e as Error).message).toMatch(/connection lost while running: sleep 20/);
