@@ -34,7 +34,7 @@ export interface CommandSpec {
   command: string;
   env?: Readonly<Record<string, string>>;
   cwd?: string;
-  /** Unique id of this exec, put in the environment as DROVER_EXEC (see killScript). */
+  /** Unique id of this exec, put in the environment as DROVER_EXEC (see killScript); only needed to kill it on a timeout. */
   marker?: string;
   become: Become | null;
   /** The login user is root: no sudo needed for root. */
@@ -48,6 +48,11 @@ export interface BuiltCommand {
   stdinPrefix?: string;
   /** Set when this command goes through sudo (for clearer failure messages). */
   viaSudo: boolean;
+  /**
+   * The same command for a POSIX sh that already runs as the right user (the pipelined
+   * shell), when it needs no kill marker: no `sh -c`, so one exec less on the host.
+   */
+  inline?: string;
 }
 
 /** The script run by the target user: env, cwd, then the command. */
@@ -108,7 +113,8 @@ function sudoWithPasswordScript(user: string, target: string): string {
 export function buildCommand(spec: CommandSpec): BuiltCommand {
   const b = spec.become;
   if (!b || (spec.loginIsRoot && b.user === 'root')) {
-    return { line: shellInvocation(innerScript(spec), spec.marker, true), viaSudo: false };
+    const inner = innerScript(spec);
+    return { line: shellInvocation(inner, spec.marker, true), viaSudo: false, ...(spec.marker ? {} : { inline: inner }) };
   }
   const target = shellInvocation(innerScript(spec), spec.marker, false);
   if (spec.loginIsRoot) {

@@ -53,7 +53,8 @@ export abstract class ShellTransport implements Transport {
    * after timeoutMs (having stopped waiting for the command), UnreachableError when the
    * connection fails.
    */
-  protected abstract runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult>;
+  /** inline: the command for a POSIX sh already running as the login user (see BuiltCommand). */
+  protected abstract runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string, inline?: string): Promise<RawResult>;
 
   abstract connect(): Promise<void>;
   protected abstract disconnect(): Promise<void>;
@@ -121,22 +122,24 @@ export abstract class ShellTransport implements Transport {
     become: Become | null,
     killOnTimeout: boolean,
   ): Promise<{ raw: RawResult; viaSudo: boolean }> {
-    const marker = randomBytes(8).toString('hex');
+    // The marker finds a timed-out command's processes to kill them: without a timeout there is nothing to find.
+    const timed = options.timeoutMs !== undefined && options.timeoutMs > 0;
+    const marker = timed ? randomBytes(8).toString('hex') : undefined;
     const built = buildCommand({
       command,
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      marker,
+      ...(marker ? { marker } : {}),
       become,
       loginIsRoot: this.loginIsRoot(),
     });
     let stdin: Buffer | undefined = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     if (built.stdinPrefix) stdin = Buffer.concat([Buffer.from(built.stdinPrefix), stdin ?? Buffer.alloc(0)]);
     try {
-      const raw = await this.runLine(built.line, stdin, options.timeoutMs, describe(command));
+      const raw = await this.runLine(built.line, stdin, options.timeoutMs, describe(command), built.inline);
       return { raw, viaSudo: built.viaSudo };
     } catch (e) {
-      if (e instanceof TimeoutError && killOnTimeout) this.killTree(marker, become);
+      if (e instanceof TimeoutError && killOnTimeout && marker) this.killTree(marker, become);
       throw e;
     }
   }

@@ -269,10 +269,10 @@ export class SshTransport extends ShellTransport {
     return { methods: this.authCache.methods.map((m) => ({ ...m, username: user })), notes: this.authCache.notes };
   }
 
-  protected async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult> {
+  protected async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string, inline?: string): Promise<RawResult> {
     // Pipelined unless there is stdin to give (the shell's stdin is the command stream).
     if (this.pipelining && !stdin?.length) {
-      const r = await this.runPipelined(line, what, timeoutMs);
+      const r = await this.runPipelined(inline ?? line, what, timeoutMs);
       if (r) return r;
     }
     const release = await this.sessions.acquire();

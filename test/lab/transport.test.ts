@@ -160,19 +160,24 @@ describe.skipIf(gate.skip)('ssh transport (real sshd)', () => {
       expect(countAccepted(sshd, user.name) - before).toBe(1);
     });
 
-    it('pipelines commands without stdin or timeout through one shell (on by default), and not when drover_pipelining is false', async () => {
-      // A pipelined command's parent is the connection's long-lived sh; a session's is sshd.
-      const parent = async (t: Transport, o: { stdin?: string; timeoutMs?: number } = {}) =>
-        (await t.exec('cat >/dev/null; printf "%s %s" "$PPID" "$(cat /proc/$PPID/comm)"', o)).stdout.split(' ');
+    it('pipelines commands without stdin through one shell (on by default), and not when drover_pipelining is false', async () => {
+      // "$$ $PPID comm": a pipelined command runs in a subshell of the connection's long-lived
+      // sh, where $$ is that shell; each session (and each `sh -c`) is a process of its own.
+      const ids = async (t: Transport, o: { stdin?: string; timeoutMs?: number } = {}) =>
+        (await t.exec('cat >/dev/null; printf "%s %s %s" "$$" "$PPID" "$(cat /proc/$$/comm)"', o)).stdout.split(' ');
       const p = open(createTransport(sshd.connection({ name: 'pipelined', user: user.name })));
-      const [a, b] = [await parent(p), await parent(p)];
-      expect(a![1]).toBe('sh');
+      const [a, b] = [await ids(p), await ids(p)];
+      expect(a![2]).toBe('sh');
       expect(b).toEqual(a);
       const s = open(createTransport(sshd.connection({ name: 'sessions', user: user.name, pipelining: false })));
-      expect((await parent(s))[1]).toBe('sshd');
-      // stdin still gets a session of its own; a command with a timeout is pipelined too.
-      expect((await parent(p, { stdin: 'in\n' }))[1]).toBe('sshd');
-      expect(await parent(p, { timeoutMs: 5_000 })).toEqual(a);
+      const [c, d] = [await ids(s), await ids(s)];
+      expect(c![0]).not.toBe(d![0]);
+      // stdin still gets a session of its own; a command with a timeout is pipelined too, in
+      // a `sh -c` of its own under that shell (its kill marker needs a process of its own).
+      expect((await ids(p, { stdin: 'in\n' }))[0]).not.toBe(a![0]);
+      const timed = await ids(p, { timeoutMs: 5_000 });
+      expect(timed[0]).not.toBe(a![0]);
+      expect(timed[1]).toBe(a![0]);
     });
 
     it('a pipelined command that times out is killed, and the same shell runs the next commands', async () => {
