@@ -194,7 +194,7 @@ function parseIpInterfaces(s: Sections): Map<string, Iface> {
 }
 
 function defaultRouteFromIp(s: Sections): { dev?: string; src?: string } {
-  const l = lines(s, 'ip-route')[0];
+  const l = lines(s, 'ip-route').find((x) => x.startsWith('default'));
   if (!l) return {};
   const dev = /\bdev\s+(\S+)/.exec(l)?.[1];
   const src = /\bsrc\s+(\S+)/.exec(l)?.[1];

@@ -63,7 +63,9 @@ command -v python3 2>/dev/null || command -v python 2>/dev/null
 if have ip; then
   sec ip-link; ip -o link show 2>/dev/null
   sec ip-addr; ip -o addr show 2>/dev/null
-  sec ip-route; ip -4 route show 2>/dev/null | grep '^default'
+  # The selector spares a grep (and the pipe's fork); the parser keeps only "default" lines
+  # in case an ip ignores it, and the plain listing is the fallback for one that rejects it.
+  sec ip-route; ip -4 route show default 2>/dev/null || ip -4 route show 2>/dev/null
 else
   sec sys-net
   for d in /sys/class/net/*; do

@@ -46,6 +46,15 @@ describe('parseFactsOutput', () => {
     expect(f.interfaces.find((i) => i.name === 'lo')).toEqual({ name: 'lo', up: true, addresses: ['127.0.0.1/8', '::1/128'] });
   });
 
+  it('takes the default route from a full route listing (an ip that ignores the "default" selector)', () => {
+    const full = capture('debian12-vm.txt').replace(
+      '::drover-facts:ip-route\ndefault via 192.0.2.1 dev eth0 \n',
+      '::drover-facts:ip-route\n192.0.2.0/24 dev lo scope link src 127.0.0.1 \ndefault via 192.0.2.1 dev eth0 \n',
+    );
+    expect(full).toContain('dev lo scope link src 127.0.0.1');
+    expect(parseFactsOutput(full).defaultIpv4).toBe('192.0.2.2');
+  });
+
   it('systemd-nspawn container of Debian 12 (not booted, private network)', () => {
     const f = parseFactsOutput(capture('nspawn-debian12.txt'));
     expect(f).toMatchObject({
