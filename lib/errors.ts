@@ -76,3 +76,20 @@ export class TimeoutError extends Error {
     this.name = 'TimeoutError';
   }
 }
+
+/**
+ * Ends a task's run() early when the runner only wants to learn the task's first probe
+ * (see lib/run/probe-ahead.ts). Ops let it through like UnreachableError; it is never a result.
+ */
+export class ProbeCaptured extends Error {
+  constructor(
+    /**
+     * The probes learnt, in order: the first call's, or (ops.seq) the first of each part.
+     * Empty when the first call is not a batchable probe.
+     */
+    readonly probes: ReadonlyArray<{ command: string; sudo: unknown }>,
+  ) {
+    super('probe captured');
+    this.name = 'ProbeCaptured';
+  }
+}

@@ -108,6 +108,7 @@ export const CONNECTION_VARS: Readonly<Record<string, VarSpec>> = {
   drover_known_hosts: S.paths,
   drover_accept_new_host_keys: S.bool,
   drover_pipelining: S.bool,
+  drover_probe_ahead: S.bool,
   /** Sorts sibling groups for variable precedence, as in Ansible. */
   ansible_group_priority: S.int,
   // Accepted so Ansible inventories load, and ignored: Drover runs no Python on hosts and

@@ -1,7 +1,7 @@
 // absent: nothing exists at a path (file, link or whole directory tree).
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe } from './exec.ts';
 import { parseFileState, parseProbe, singleFileProbe, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
 
@@ -19,7 +19,7 @@ export function absent(path: string): Op {
   return defineOp(async (ctx) => {
     const early = decideAbsent({ type: 'file' }, path);
     if (early.fail) return applyDecision(ctx, early);
-    const r = await mustRun(ctx, `probe ${path}`, singleFileProbe(path));
+    const r = await mustProbe(ctx, `probe ${path}`, singleFileProbe(path));
     return applyDecision(ctx, decideAbsent(parseFileState(parseProbe(r.stdout)), path));
   });
 }

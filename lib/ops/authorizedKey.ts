@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, type Decision } from './decision.ts';
 import { decideEdit } from './edit.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { joinLines, splitLines } from './lines.ts';
 import { EDIT_MAX_BYTES, fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
@@ -114,7 +114,7 @@ export function decideAuthorizedKey(
 export function authorizedKey(user: string, key: string | string[], opts: AuthorizedKeyOptions = {}): Op {
   const keys = (Array.isArray(key) ? key : [key]).flatMap((k) => splitLines(k)).map((k) => k.trim()).filter((k) => k && !k.startsWith('#'));
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, `probe ${user}'s authorized_keys`, authorizedKeyProbeScript(user, opts.path));
+    const r = await mustProbe(ctx, `probe ${user}'s authorized_keys`, authorizedKeyProbeScript(user, opts.path));
     const d = decideAuthorizedKey(parseAuthorizedKeyState(r.stdout), { ...opts, user, keys, diff: ctx.diff, preserveOwner: canChown(ctx) });
     return applyDecision(ctx, d);
   });

@@ -2,7 +2,7 @@
 // Markers: `# BEGIN DROVER MANAGED BLOCK <name>` / `# END ...` (the `marker` option changes them).
 import { applyDecision, type Decision } from './decision.ts';
 import { decideEdit, editProbe } from './edit.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { editBlock, type Pattern } from './lines.ts';
 import { parseMode } from './mode.ts';
 import { parseFileState, parseProbe, type FileState } from './probe.ts';
@@ -45,7 +45,7 @@ export function decideBlockInFile(state: FileState, a: BlockInFileArgs): Decisio
 
 export function blockInFile(path: string, name: string, block: string, opts: BlockInFileOptions = {}): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, `probe ${path}`, editProbe(path));
+    const r = await mustProbe(ctx, `probe ${path}`, editProbe(path));
     const d = decideBlockInFile(parseFileState(parseProbe(r.stdout)), {
       ...opts,
       path,

@@ -68,7 +68,8 @@ export function command(cmd: string, opts: CommandOptions = {}): Op {
     const execOpts = { ...(opts.sudo === undefined ? {} : { sudo }), timeoutMs: opts.timeoutMs };
     const guard = guardProbeScript(opts);
     if (guard) {
-      const g = await run(ctx, guard, execOpts);
+      // A guard only looks (it runs under --check too): a probe, which may have been read ahead.
+      const g = await run(ctx, guard, { ...execOpts, probe: true });
       if (g.code !== 0) return failed(`guard probe failed (rc ${g.code}): ${errText(g)}`, { rc: g.code, stderr: g.stderr });
       const reason = guardReason(parseGuards(g.stdout, opts), opts);
       if (reason) return ok(`skipped: ${reason}`, { data: { skipped: reason } });

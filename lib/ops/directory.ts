@@ -2,7 +2,7 @@
 // A symlink to a directory counts as the directory (its target's attributes are checked).
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe } from './exec.ts';
 import { parseMode } from './mode.ts';
 import { parseFileState, parseProbe, singleFileProbe, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
@@ -37,7 +37,7 @@ export function decideDirectory(state: FileState, a: DirectoryArgs): Decision {
 export function directory(path: string, opts: DirectoryOptions = {}): Op {
   return defineOp(async (ctx) => {
     const mode = parseMode(opts.mode);
-    const r = await mustRun(ctx, `probe ${path}`, singleFileProbe(path, { follow: true }));
+    const r = await mustProbe(ctx, `probe ${path}`, singleFileProbe(path, { follow: true }));
     const d = decideDirectory(parseFileState(parseProbe(r.stdout)), { path, mode, owner: opts.owner, group: opts.group });
     return applyDecision(ctx, d);
   });

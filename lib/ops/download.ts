@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, type Decision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { formatMode, parseMode } from './mode.ts';
 import { parseFileState, parseProbe, singleFileProbe, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
@@ -87,7 +87,7 @@ export function decideDownload(
 
 export function download(url: string, dest: string, opts: DownloadOptions): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, `probe ${dest}`, downloadProbeScript(dest));
+    const r = await mustProbe(ctx, `probe ${dest}`, downloadProbeScript(dest));
     const d = decideDownload(parseDownloadState(r.stdout), {
       ...opts,
       url,

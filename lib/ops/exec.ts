@@ -1,6 +1,6 @@
 // Running commands from an op: sudo from the context, failures as results, never throws
 // for a failed command (only an unreachable host escapes, so the runner can mark it).
-import { UnreachableError } from '../errors.ts';
+import { ProbeCaptured, UnreachableError } from '../errors.ts';
 import type { BecomeOptions, ExecOptions, ExecResult } from '../transport/types.ts';
 import { failed, type Op, type OpContext, type OpResult } from './types.ts';
 
@@ -34,7 +34,7 @@ export function defineOp(body: (ctx: OpContext) => Promise<OpResult>): Op {
     try {
       return await body(ctx);
     } catch (e) {
-      if (e instanceof UnreachableError) throw e;
+      if (e instanceof UnreachableError || e instanceof ProbeCaptured) throw e;
       if (e instanceof OpFailure) return failed(e.message, e.extra);
       return failed(e instanceof Error ? e.message : String(e));
     }
@@ -44,6 +44,14 @@ export function defineOp(body: (ctx: OpContext) => Promise<OpResult>): Op {
 /** Run with the context's sudo unless the options say otherwise. */
 export function run(ctx: OpContext, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   return ctx.transport.exec(command, { sudo: sudoOf(ctx), ...options });
+}
+
+/**
+ * mustRun for a read-only probe: marked `probe`, so the runner may have read it ahead,
+ * batched with the next tasks' probes (lib/run/probe-ahead.ts), and it never counts as a change.
+ */
+export function mustProbe(ctx: OpContext, what: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  return mustRun(ctx, what, command, { ...options, probe: true });
 }
 
 /** First useful line(s) of a failed command's output, for messages. */

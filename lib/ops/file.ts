@@ -1,7 +1,7 @@
 // file: a path holds exactly this content (and mode/owner/group when given).
 // Probe: one exec (type, stat, sha256, and the content when --diff); write: one atomic put.
 import { applyDecision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { parseMode } from './mode.ts';
 import { DIFF_MAX_BYTES, parseFileState, parseProbe, singleFileProbe } from './probe.ts';
 import type { Op } from './types.ts';
@@ -27,7 +27,7 @@ export function file(path: string, content: string | Buffer, opts: FileOptions =
   return defineOp(async (ctx) => {
     const mode = parseMode(opts.mode);
     const diff = ctx.diff && !opts.noLog;
-    const r = await mustRun(ctx, `probe ${path}`, singleFileProbe(path, { contentMax: diff ? DIFF_MAX_BYTES : false }));
+    const r = await mustProbe(ctx, `probe ${path}`, singleFileProbe(path, { contentMax: diff ? DIFF_MAX_BYTES : false }));
     const state = parseFileState(parseProbe(r.stdout));
     const d = decideWrite(state, {
       path,

@@ -5,7 +5,7 @@
 import { quote } from '../shell/quote.ts';
 import { CONTAINER_DENIED } from './container.ts';
 import { applyDecision, mustFail, type Decision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
 import { decideWrite } from './write.ts';
@@ -63,7 +63,7 @@ export function decideHostname(
 
 export function hostname(name: string): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, 'probe hostname', hostnameProbeScript());
+    const r = await mustProbe(ctx, 'probe hostname', hostnameProbeScript());
     const container = ctx.facts.container;
     const d = decideHostname(parseHostnameState(r.stdout), {
       name,

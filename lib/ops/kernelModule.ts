@@ -4,7 +4,7 @@
 // host's loaded modules but cannot load one, so that part is skipped with a reason.
 import { quote } from '../shell/quote.ts';
 import { applyDecision, type Decision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { DIFF_MAX_BYTES, fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
 import { decideWrite } from './write.ts';
@@ -68,7 +68,7 @@ export function decideKernelModule(
 export function kernelModule(name: string, opts: KernelModuleOptions = {}): Op {
   return defineOp(async (ctx) => {
     const persist = opts.persist ?? true;
-    const r = await mustRun(ctx, `probe module ${name}`, kernelModuleProbeScript(name, persist));
+    const r = await mustProbe(ctx, `probe module ${name}`, kernelModuleProbeScript(name, persist));
     const d = decideKernelModule(parseKernelModuleState(r.stdout), {
       name,
       persist,

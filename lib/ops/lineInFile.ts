@@ -2,7 +2,7 @@
 // lineinfile. Probe: one exec reading the file; write: one put of the edited content.
 import { applyDecision, type Decision } from './decision.ts';
 import { decideEdit, editProbe } from './edit.ts';
-import { canChown, defineOp, mustRun, OpFailure } from './exec.ts';
+import { canChown, defineOp, mustProbe, OpFailure } from './exec.ts';
 import { editLine, type LineEdit } from './lines.ts';
 import { parseMode } from './mode.ts';
 import { parseFileState, parseProbe, type FileState } from './probe.ts';
@@ -42,7 +42,7 @@ export function lineInFile(path: string, opts: LineInFileOptions): Op {
     if (state === 'absent' && opts.line === undefined && opts.regexp === undefined) {
       throw new OpFailure('lineInFile: `line` or `regexp` is required for state absent');
     }
-    const r = await mustRun(ctx, `probe ${path}`, editProbe(path));
+    const r = await mustProbe(ctx, `probe ${path}`, editProbe(path));
     const d = decideLineInFile(parseFileState(parseProbe(r.stdout)), {
       ...opts,
       path,

@@ -1,7 +1,7 @@
 // link: `dest` is a symlink pointing at `src` (as `ln -s src dest`).
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe } from './exec.ts';
 import { parseFileState, parseProbe, singleFileProbe, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
 
@@ -28,7 +28,7 @@ export function decideLink(state: FileState, src: string, dest: string, o: LinkO
 
 export function link(src: string, dest: string, opts: LinkOptions = {}): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, `probe ${dest}`, singleFileProbe(dest));
+    const r = await mustProbe(ctx, `probe ${dest}`, singleFileProbe(dest));
     return applyDecision(ctx, decideLink(parseFileState(parseProbe(r.stdout)), src, dest, opts));
   });
 }

@@ -7,7 +7,7 @@
 import { quote, quoteArgs } from '../shell/quote.ts';
 import type { Facts } from '../facts/types.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe, mustRun } from './exec.ts';
 import { skipped, type Op, type OpContext } from './types.ts';
 
 export type PackageState = 'present' | 'absent' | 'latest';
@@ -198,7 +198,7 @@ function osName(f: Facts): string {
 }
 
 async function probe(ctx: OpContext, a: PackageArgs): Promise<PackageProbe> {
-  const r = await mustRun(ctx, 'package probe', packageProbeScript(a.manager, a.names, a.state, a.updateCache === true), { sudo: undefined });
+  const r = await mustProbe(ctx, 'package probe', packageProbeScript(a.manager, a.names, a.state, a.updateCache === true), { sudo: undefined });
   return parsePackageProbe(a.manager, r.stdout);
 }
 

@@ -1,5 +1,6 @@
 // seq: several ops as one (a task's run() returns one result). Runs in order and stops at
 // the first failure; changed if any changed; diffs and commands concatenated.
+import { ProbeCaptured } from '../errors.ts';
 import type { FileDiff, Op, OpResult, OpStatus } from './types.ts';
 
 /** Falsy entries are left out, so `seq(a, cond && b)` reads naturally. */
@@ -7,11 +8,23 @@ export function seq(...ops: Array<Op | false | null | undefined>): Op {
   const list = ops.filter((o): o is Op => typeof o === 'function');
   return async (ctx) => {
     const results: OpResult[] = [];
+    // Only while the runner learns probes (lib/run/probe-ahead.ts): each part's first probe,
+    // as if the parts before it changed nothing (a change drops whatever was read ahead).
+    const learnt: ProbeCaptured['probes'][number][] = [];
     for (const op of list) {
-      const r = await op(ctx);
+      let r: OpResult;
+      try {
+        r = await op(ctx);
+      } catch (e) {
+        if (!(e instanceof ProbeCaptured)) throw e;
+        learnt.push(...e.probes);
+        if (e.probes.length) continue;
+        break;
+      }
       results.push(r);
       if (r.status === 'failed') break;
     }
+    if (learnt.length) throw new ProbeCaptured(learnt);
     return combine(results);
   };
 }

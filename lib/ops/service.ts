@@ -4,7 +4,7 @@
 // Works the same inside a systemd container (systemd-nspawn boots a real systemd).
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe } from './exec.ts';
 import { parseProbe } from './probe.ts';
 import type { Op } from './types.ts';
 
@@ -89,7 +89,7 @@ export function decideService(s: ServiceState, unit: string, o: ServiceOptions, 
 export function service(name: string, opts: ServiceOptions = {}): Op {
   return defineOp(async (ctx) => {
     if (ctx.facts.init !== 'systemd') return applyDecision(ctx, mustFail(`service: needs systemd (init is ${ctx.facts.init})`));
-    const r = await mustRun(ctx, `probe ${name}`, serviceProbeScript(name));
+    const r = await mustProbe(ctx, `probe ${name}`, serviceProbeScript(name));
     return applyDecision(ctx, decideService(parseServiceState(r.stdout), name, opts, ctx.check));
   });
 }

@@ -6,7 +6,7 @@
 import { quote } from '../shell/quote.ts';
 import { applyDecision, type Decision } from './decision.ts';
 import { CONTAINER_DENIED, isNamespacedSysctl } from './container.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { editLine } from './lines.ts';
 import { EDIT_MAX_BYTES, fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
@@ -112,7 +112,7 @@ export function sysctl(name: string, value: string | number, opts: SysctlOptions
   return defineOp(async (ctx) => {
     const path = sysctlPath(opts);
     const persist = opts.persist ?? true;
-    const r = await mustRun(ctx, `probe sysctl ${name}`, sysctlProbeScript(name, path, persist));
+    const r = await mustProbe(ctx, `probe sysctl ${name}`, sysctlProbeScript(name, path, persist));
     const a: SysctlArgs = {
       name,
       value: String(value),

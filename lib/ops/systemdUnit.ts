@@ -1,7 +1,7 @@
 // systemdUnit: a unit file (or drop-in) with this content; `systemctl daemon-reload` when
 // it changed so the next start/restart uses it.
 import { applyDecision, type Decision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { parseMode } from './mode.ts';
 import { DIFF_MAX_BYTES, parseFileState, parseProbe, singleFileProbe, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
@@ -37,7 +37,7 @@ export function systemdUnit(name: string, content: string, opts: SystemdUnitOpti
   return defineOp(async (ctx) => {
     const path = unitPath(name, opts.dir);
     const diff = ctx.diff && !opts.noLog;
-    const r = await mustRun(ctx, `probe ${path}`, singleFileProbe(path, { contentMax: diff ? DIFF_MAX_BYTES : false }));
+    const r = await mustProbe(ctx, `probe ${path}`, singleFileProbe(path, { contentMax: diff ? DIFF_MAX_BYTES : false }));
     const d = decideSystemdUnit(parseFileState(parseProbe(r.stdout)), {
       path,
       content,

@@ -3,7 +3,7 @@
 // container, else links /etc/localtime directly. Probe: one exec.
 import { quote } from '../shell/quote.ts';
 import { applyDecision, mustFail, type Decision } from './decision.ts';
-import { canChown, defineOp, mustRun } from './exec.ts';
+import { canChown, defineOp, mustProbe } from './exec.ts';
 import { fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from './probe.ts';
 import type { Op } from './types.ts';
 import { decideWrite } from './write.ts';
@@ -67,7 +67,7 @@ export function decideTimezone(
 
 export function timezone(tz: string): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, 'probe timezone', timezoneProbeScript(tz));
+    const r = await mustProbe(ctx, 'probe timezone', timezoneProbeScript(tz));
     const d = decideTimezone(parseTimezoneState(r.stdout), {
       tz,
       debian: ctx.facts.os.family === 'debian',

@@ -5,7 +5,7 @@
 import { addSecret } from '../secrets/redact.ts';
 import { quote, quoteArgs } from '../shell/quote.ts';
 import { applyDecision, noChange, type Decision } from './decision.ts';
-import { defineOp, mustRun } from './exec.ts';
+import { defineOp, mustProbe } from './exec.ts';
 import { parseProbe, setVar } from './probe.ts';
 import type { Op } from './types.ts';
 
@@ -136,7 +136,7 @@ export function decideUser(s: UserState, name: string, o: UserOptions): Decision
 export function user(name: string, opts: UserOptions = {}): Op {
   addSecret(opts.password);
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, `probe user ${name}`, userProbeScript(name, opts.password !== undefined));
+    const r = await mustProbe(ctx, `probe user ${name}`, userProbeScript(name, opts.password !== undefined));
     return applyDecision(ctx, decideUser(parseUserState(r.stdout), name, opts), { noLog: opts.password !== undefined });
   });
 }

@@ -5,6 +5,13 @@ import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import type { ConnectHost, GatherFacts } from './options.ts';
+import { truthy } from './context.ts';
+import { ProbeAheadTransport } from './probe-ahead.ts';
+
+/** Probe-ahead (lib/run/probe-ahead.ts): the host's drover_probe_ahead, else DROVER_PROBE_AHEAD, else on. */
+export function wantsProbeAhead(h: InventoryHost, env: NodeJS.ProcessEnv = process.env): boolean {
+  return truthy(h.vars.drover_probe_ahead) ?? truthy(env.DROVER_PROBE_AHEAD) ?? true;
+}
 
 /** Ansible's implicit localhost: delegate_to: localhost works without an inventory entry. */
 export function implicitLocalhost(): InventoryHost {
@@ -87,9 +94,11 @@ export class HostPool {
     const inv = lookupHost(this.inventory, host);
     if (!inv) throw new UnreachableError(host, 'not in the inventory');
     try {
-      const t = await (await this.connectHost())(this.prepareHost(inv));
+      const prepared = this.prepareHost(inv);
+      const t = await (await this.connectHost())(prepared);
       await t.connect();
-      return t;
+      // Every user of the host shares this one wrapper, so any change drops what was read ahead.
+      return wantsProbeAhead(prepared) ? new ProbeAheadTransport(t) : t;
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       throw new UnreachableError(host, errMsg(e), { cause: e });
@@ -127,6 +136,19 @@ export class HostPool {
       this.gathering.set(host, p);
     }
     return p;
+  }
+
+  /** The transports that connected (for their end-of-run figures). */
+  async connected(): Promise<Array<[string, Transport]>> {
+    const out: Array<[string, Transport]> = [];
+    for (const [name, p] of this.transports) {
+      try {
+        out.push([name, await p]);
+      } catch {
+        /* never connected */
+      }
+    }
+    return out;
   }
 
   async closeAll(): Promise<void> {

@@ -16,6 +16,7 @@ import { defaultCheckConnections, defaultConnect, defaultGatherFacts, defaultSel
 import { HostPool, lookupHost } from './host-pool.ts';
 import type { Recap, RunOptions } from './options.ts';
 import { planPlays, type HandlerStep, type HostPlan, type PlayPlan, type Step } from './plan.ts';
+import { CaptureTransport, ProbeAheadTransport, ProbeWindow, captureProbes, type CapturedProbe } from './probe-ahead.ts';
 import { RecapBuilder } from './recap.ts';
 import type { HostCtx, Play } from './types.ts';
 
@@ -53,6 +54,8 @@ interface BatchHost {
   notified: Set<number>;
   handlersRun: Set<number>;
   handlerFailed: boolean;
+  /** Which of its next tasks' probes to read ahead (probe-ahead.ts). */
+  window: ProbeWindow;
 }
 
 interface Batch {
@@ -179,6 +182,11 @@ class Run {
         await this.runPlay(plan);
       }
     } finally {
+      for (const [host, t] of await this.pool.connected()) {
+        if (!(t instanceof ProbeAheadTransport) || !t.stats.batches) continue;
+        const { batches, read, hits } = t.stats;
+        this.emit({ type: 'log', host, level: 'debug', msg: `probe-ahead: ${read} probes read in ${batches} round trips, ${hits} answered from them` });
+      }
       await this.pool.closeAll();
     }
     const recap = this.recap.build(Date.now() - started, this.aborted);
@@ -234,6 +242,7 @@ class Run {
           notified: new Set(),
           handlersRun: new Set(),
           handlerFailed: false,
+          window: new ProbeWindow(),
         })),
       };
       if (play.strategy === 'free') await this.free(batch);
@@ -386,7 +395,7 @@ class Run {
     };
   }
 
-  private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play): HostCtx<unknown> {
+  private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play, quiet = false): HostCtx<unknown> {
     const facts = this.pool.factsOrUnknown(factsHost);
     return makeHostCtx({
       host: bh.name,
@@ -401,8 +410,35 @@ class Run {
       groups: this.options.inventory.hosts.get(bh.name)?.groups ?? [],
       registered: bh.run.registered,
       factsOf: (h) => this.pool.factsOf(h),
-      log: (msg) => this.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
+      log: quiet ? () => {} : (msg) => this.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
     });
+  }
+
+  /**
+   * Before a task: when the host's read-ahead window has run out, learn the first probe of
+   * each of its next tasks and read them all in one exec (see probe-ahead.ts).
+   */
+  private async readAhead(bh: BatchHost, step: Step, batch: Batch, t: Transport): Promise<void> {
+    if (!(t instanceof ProbeAheadTransport)) return;
+    const { steps, play } = batch.plan;
+    const indexes = bh.window.next(step.index, t.epoch, steps.length - 1);
+    if (!indexes.length) return;
+    t.drop();
+    const capture = new CaptureTransport(bh.name);
+    const probes: CapturedProbe[] = [];
+    for (const i of indexes) {
+      const s = steps[i]!;
+      // Those run with another host's context or result: they are not this host's to guess.
+      if (s.task.runOnce || s.task.delegateTo || !(s.task.readAhead ?? s.role.readAhead)) continue;
+      const ctx = this.ctxFor(bh, s.ri, capture, bh.name, play, true);
+      const found = await captureProbes(() => {
+        const w = s.task.when ? s.task.when(ctx) : true;
+        return w === true ? s.task.run(ctx) : undefined;
+      });
+      probes.push(...found);
+    }
+    await t.readAhead(probes);
+    bh.window.settle(t.epoch);
   }
 
   /** Context on the delegate: its transport and facts, this host's vars and registry. */
@@ -431,7 +467,9 @@ class Run {
     let attempts: number | undefined;
     let delegatedTo: string | undefined;
     try {
-      const ctx = this.ctxFor(bh, step.ri, await this.pool.transport(bh.name), bh.name, play);
+      const transport = await this.pool.transport(bh.name);
+      if (!task.runOnce && !task.delegateTo) await this.readAhead(bh, step, batch, transport);
+      const ctx = this.ctxFor(bh, step.ri, transport, bh.name, play);
       const w = task.when ? task.when(ctx) : true;
       if (w !== true) {
         result = { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };

@@ -45,6 +45,8 @@ export interface Task<V = Record<string, unknown>> {
   ignoreErrors?: boolean;
   /** Run even in --check mode (read-only probes). Ops still see ctx.check. */
   checkModeSafe?: boolean;
+  /** Overrides the role's readAhead for this task (false: its code must run exactly once). */
+  readAhead?: boolean;
 }
 
 export type Handler<V = Record<string, unknown>> = Pick<Task<V>, 'name' | 'run' | 'when'>;
@@ -57,6 +59,12 @@ export interface Role<S extends z.ZodType = z.ZodType> {
   handlers?: Handler<z.infer<S>>[];
   /** Tags applied to every task of the role. */
   tags?: string[];
+  /**
+   * Read the state of the next tasks ahead, in one round trip (lib/run/probe-ahead.ts). A
+   * promise of the role: its tasks do their I/O through ops, so the code of a task before its
+   * first op (and a task that does no I/O at all) changes nothing and may run more than once.
+   */
+  readAhead?: boolean;
 }
 
 export function defineRole<S extends z.ZodType>(role: Role<S>): Role<S> {

@@ -17,6 +17,11 @@ export interface ExecOptions {
   sudo?: boolean | BecomeOptions;
   timeoutMs?: number;
   cwd?: string;
+  /**
+   * The command only reads state and changes nothing on the host: it may be answered by a
+   * result read ahead (batched with other probes) as long as nothing was changed since.
+   */
+  probe?: boolean;
 }
 
 export interface ExecResult {

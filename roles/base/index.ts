@@ -207,6 +207,8 @@ const tasks: Task<BaseVars>[] = [
 
 export const baseRole = defineRole({
   name: 'base',
+  // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
+  readAhead: true,
   vars: baseVars,
   tasks,
   handlers: [

@@ -23,7 +23,7 @@ export const HAPROXY_VALIDATE = 'haproxy -c -f %s';
 
 /** The current content of a remote file ('' when absent), read only for --diff. */
 async function readCurrent(ctx: OpContext, path: string): Promise<string> {
-  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined });
+  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined, probe: true });
   return r.code === 0 ? r.stdout : '';
 }
 
@@ -83,6 +83,8 @@ const tasks: Task<HaproxyVars>[] = [
 
 export const haproxyRole = defineRole({
   name: 'haproxy',
+  // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
+  readAhead: true,
   vars: haproxyVars,
   tasks,
   handlers: [

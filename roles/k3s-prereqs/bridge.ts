@@ -5,7 +5,7 @@
 // never faked. In check mode on a host that will load br_netfilter first, the keys are
 // reported as "would set".
 import { applyDecision, mustFail } from '../../lib/ops/decision.ts';
-import { defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import { skipped, type Op, type OpContext, type OpResult } from '../../lib/ops/types.ts';
@@ -46,7 +46,7 @@ function persistLine(path: string, name: string, value: string): Op {
 
 export function bridgeSysctls(values: Readonly<Record<string, string>>, opts: { file: string; path: string; loadsBrNetfilter: boolean }): Op {
   return defineOp(async (ctx: OpContext): Promise<OpResult> => {
-    const r = await mustRun(ctx, 'probe net.bridge', BRIDGE_PROBE);
+    const r = await mustProbe(ctx, 'probe net.bridge', BRIDGE_PROBE);
     const plan = planBridgeSysctls(parseBridgeState(r.stdout), { container: ctx.facts.container, check: ctx.check, loadsBrNetfilter: opts.loadsBrNetfilter });
     const entries = Object.entries(values);
     if (!entries.length) return applyDecision(ctx, mustFail('no bridge sysctls given'));

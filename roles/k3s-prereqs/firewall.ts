@@ -3,7 +3,7 @@
 // reload. One probe exec; the decision is pure. Inactive or absent firewalld: skipped.
 import { quote } from '../../lib/shell/quote.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import { skipped, type Op } from '../../lib/ops/types.ts';
 import { parsePorts, portText } from '../base/templates.ts';
@@ -50,7 +50,7 @@ export function decideFirewalld(s: FirewalldState, a: { ports: readonly string[]
 
 export function firewalldOpen(ports: readonly string[], trusted: readonly string[]): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, 'probe firewalld', FIREWALLD_PROBE);
+    const r = await mustProbe(ctx, 'probe firewalld', FIREWALLD_PROBE);
     const s = parseFirewalldState(r.stdout);
     if (!s.active) return skipped('firewalld is not active on this host');
     return applyDecision(ctx, decideFirewalld(s, { ports, trusted }));

@@ -96,7 +96,7 @@ const tasks: Task<K3sPrereqsVars>[] = [
     notify: 'reload nftables',
     run: async (ctx) => {
       // The file is included by base's /etc/nftables.conf: without base it would never load.
-      const base = await runCmd(ctx, `nft list table inet ${NFT_TABLE} >/dev/null`);
+      const base = await runCmd(ctx, `nft list table inet ${NFT_TABLE} >/dev/null`, { probe: true });
       if (base.code !== 0 && !ctx.check) {
         return failed(`role base's nftables allow-list (table inet ${NFT_TABLE}) is not loaded: run role base with base_nftables_enabled first`, { stderr: base.stderr, rc: base.code });
       }
@@ -111,6 +111,8 @@ const tasks: Task<K3sPrereqsVars>[] = [
 
 export const k3sPrereqsRole = defineRole({
   name: 'k3s-prereqs',
+  // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
+  readAhead: true,
   vars: k3sPrereqsVars,
   tasks,
   handlers: [{ name: 'reload nftables', when: (ctx) => ctx.vars.base_nftables_enabled, run: (ctx) => ctx.run(ops.service('nftables', { state: 'reloaded' })) }],

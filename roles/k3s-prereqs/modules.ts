@@ -6,7 +6,7 @@
 // the host kernel provides is said in the same message (never pretended loaded by us).
 import { quote } from '../../lib/shell/quote.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import type { Op } from '../../lib/ops/types.ts';
 
@@ -55,7 +55,7 @@ export function decideModules(s: ModulesState, a: { modules: readonly string[]; 
 
 export function loadModules(modules: readonly string[]): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, 'probe kernel modules', modulesProbeScript(modules));
+    const r = await mustProbe(ctx, 'probe kernel modules', modulesProbeScript(modules));
     return applyDecision(ctx, decideModules(parseModulesState(r.stdout, modules), { modules, container: ctx.facts.container, check: ctx.check }));
   });
 }

@@ -3,7 +3,7 @@
 // A container shares the host kernel's swap and may not swapoff: that part is skipped with
 // the reason, the fstab edit is still made.
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { canChown, defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { canChown, defineOp, mustProbe } from '../../lib/ops/exec.ts';
 import { EDIT_MAX_BYTES, fileProbeScript, parseFileState, parseProbe, setVar, type FileState } from '../../lib/ops/probe.ts';
 import type { Op } from '../../lib/ops/types.ts';
 import { decideWrite } from '../../lib/ops/write.ts';
@@ -61,7 +61,7 @@ export function decideSwap(s: SwapState, a: { container: string | null; diff: bo
 
 export function swapOff(): Op {
   return defineOp(async (ctx) => {
-    const r = await mustRun(ctx, 'probe swap', swapProbeScript());
+    const r = await mustProbe(ctx, 'probe swap', swapProbeScript());
     const d = decideSwap(parseSwapState(r.stdout), { container: ctx.facts.container, diff: ctx.diff, preserveOwner: canChown(ctx) });
     return applyDecision(ctx, d);
   });

@@ -23,7 +23,7 @@ export const RELOAD_HANDLER = 'reload keepalived';
 export const KEEPALIVED_VALIDATE = 'keepalived -t -f %s';
 
 async function readCurrent(ctx: OpContext, path: string): Promise<string> {
-  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined });
+  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined, probe: true });
   return r.code === 0 ? r.stdout : '';
 }
 
@@ -75,6 +75,8 @@ const tasks: Task<KeepalivedVars>[] = [
 
 export const keepalivedRole = defineRole({
   name: 'keepalived',
+  // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
+  readAhead: true,
   vars: keepalivedVars,
   tasks,
   handlers: [

@@ -227,6 +227,8 @@ const tasks: Task<PostgresVars>[] = [
 
 export const postgresRole = defineRole({
   name: 'postgres',
+  // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
+  readAhead: true,
   vars: postgresVars,
   tasks,
   handlers: [

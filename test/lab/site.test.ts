@@ -34,6 +34,24 @@ describe('playbooks/site.ts on the whole lab', () => {
       expect(second.recap!.hosts[h]!.failed, h).toBe(0);
       expect(second.recap!.hosts[h]!.unreachable, h).toBe(0);
     }
+    // Probe-ahead read the converged hosts' state in a few round trips each, and the answers
+    // are the ones each probe gives on its own: a run without it reports the very same results.
+    const ahead = new Map<string, { read: number; trips: number; hits: number }>();
+    for (const e of second.events) {
+      const m = e.type === 'log' && e.host ? /^probe-ahead: (\d+) probes read in (\d+) round trips, (\d+) answered/.exec(e.msg) : null;
+      if (m && e.type === 'log' && e.host) ahead.set(e.host, { read: Number(m[1]), trips: Number(m[2]), hits: Number(m[3]) });
+    }
+    expect([...ahead.keys()].sort()).toEqual(hosts);
+    for (const [h, a] of ahead) {
+      expect(a.hits, h).toBeGreaterThanOrEqual(a.read);
+      expect(a.read / a.trips, h).toBeGreaterThan(3);
+    }
+    const without = await runDrover('playbooks/site.ts', ['-i', lab.inventory, '-e', 'drover_probe_ahead=false']);
+    expect(without.code, describeRun(without)).toBe(0);
+    expect(without.events.some((e) => e.type === 'log' && e.msg.startsWith('probe-ahead:'))).toBe(false);
+    const results = (r: typeof second) => r.tasks.map((t) => `${t.host} | ${t.role ?? ''} | ${t.task} | ${t.status} | ${t.msg ?? ''}`).sort();
+    expect(results(second)).toEqual(results(without));
+
     const skipped = second.tasks.filter((t) => t.status === 'skipped');
     console.log(
       `[site] first run ${firstMs} ms (${first.changed} changed), no-change re-run ${secondMs} ms over ${hosts.length} hosts; ` +
