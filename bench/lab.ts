@@ -320,7 +320,7 @@ class LabRun {
     const scenarios = [
       scenario(`1 host (${one})`, [one], only(['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor'])),
       scenario(`the ${python.length} hosts with Python`, python, only(['drover', 'drover-prebuilt', 'ansible', 'floor'])),
-      scenario(`all ${all.length} lab hosts`, all, only(['drover', 'drover-prebuilt', 'drover-sessions', 'floor'])),
+      scenario(`all ${all.length} lab hosts`, all, only(['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-sessions', 'floor'])),
     ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
     buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
     let drifts = 0;
@@ -523,8 +523,10 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
     '**drover-npx** = `npx tsx bench/playbooks/lab-site.ts`, the README\'s command word for word (npm adds its start-up),',
     '**drover-prebuilt** = `node dist/bench/playbooks/lab-site.js` after `npm run build` (scripts/build.ts: the project\'s',
     'TypeScript bundled, packages from node_modules), **drover-sessions** = prebuilt with `DROVER_PIPELINING=0` (one SSH',
-    'session per command instead of the default pipelined shell: the engine before pipelining became the default).',
-    'Pipelining is on in every other Drover row. The ratio columns are given for each Drover row; the goals of issue 6',
+    'session per command instead of the default pipelined shell: the engine before pipelining became the default),',
+    '**drover-no-ahead** = prebuilt with `DROVER_PROBE_AHEAD=0` (one round trip per probe instead of reading the next',
+    'tasks\' probes in one: the engine before probe-ahead, lib/run/probe-ahead.ts).',
+    'Pipelining and probe-ahead are on in every other Drover row. The ratio columns are given for each Drover row; the goals of issue 6',
     '(Ansible/Drover >= 20x on 1 host, Drover/floor <= 1.5x on all hosts) are read on the rows named in bench/README.md.',
     '"of which in the engine": Drover\'s own run_start-to-recap time (the rest is starting node, loading the modules and',
     'closing the connections).',

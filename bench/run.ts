@@ -6,7 +6,7 @@
 //          cleanup (stop a crashed run's light hosts, remove its user).
 //   Default: scale lab reporters tui.
 //   lab-first: the lab's first converges (resets the lab before each case; minutes).
-//   options: --sizes 100,500  --runs 5  --tools drover,drover-prebuilt,drover-sessions,floor,ansible
+//   options: --sizes 100,500  --runs 5  --tools drover,drover-prebuilt,drover-no-ahead,drover-sessions,floor,ansible
 //            (lab default: each scenario's own list, also drover-npx)
 //            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
 //            --drover-forks N  --drover-root DIR (another checkout: before/after an engine change)
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       const o = {
         sizes,
         runs: Number(values.runs),
-        tools: (values.tools ?? 'drover,drover-prebuilt,drover-sessions,floor,ansible').split(',') as Tool[],
+        tools: (values.tools ?? 'drover,drover-prebuilt,drover-no-ahead,drover-sessions,floor,ansible').split(',') as Tool[],
         ansibleMaxHosts: Number(values['ansible-max-hosts']),
         ansibleRuns: Number(values['ansible-runs']),
         ansibleForks: Number(values['ansible-forks']),

@@ -10,11 +10,15 @@ import { join } from 'node:path';
  * drover-npx: `npx tsx <playbook>.ts`, the README's command word for word;
  * drover-prebuilt: `node dist/<playbook>.js` after `npm run build`;
  * drover-sessions: prebuilt with DROVER_PIPELINING=0 (one SSH session per command, the
- * engine's behaviour before pipelining became the default).
+ * engine's behaviour before pipelining became the default);
+ * drover-no-ahead: prebuilt with DROVER_PROBE_AHEAD=0 (one round trip per probe, the engine
+ * before probe-ahead: lib/run/probe-ahead.ts).
  */
-export type DroverVariant = 'drover' | 'drover-npx' | 'drover-prebuilt' | 'drover-sessions';
+export type DroverVariant = 'drover' | 'drover-npx' | 'drover-prebuilt' | 'drover-sessions' | 'drover-no-ahead';
 
-export const DROVER_VARIANTS: readonly DroverVariant[] = ['drover', 'drover-npx', 'drover-prebuilt', 'drover-sessions'];
+export const DROVER_VARIANTS: readonly DroverVariant[] = ['drover', 'drover-npx', 'drover-prebuilt', 'drover-sessions', 'drover-no-ahead'];
+
+const PREBUILT: readonly DroverVariant[] = ['drover-prebuilt', 'drover-sessions', 'drover-no-ahead'];
 
 export function isDrover(tool: string): tool is DroverVariant {
   return (DROVER_VARIANTS as readonly string[]).includes(tool);
@@ -33,6 +37,7 @@ export function droverCommand(v: DroverVariant, script: string, args: readonly s
   // Each variant states its pipelining, so a DROVER_PIPELINING in the bench's own
   // environment cannot change a row's meaning.
   env.DROVER_PIPELINING = v === 'drover-sessions' ? '0' : '1';
+  env.DROVER_PROBE_AHEAD = v === 'drover-no-ahead' ? '0' : '1';
   const flags = l.nodeFlags ?? [];
   switch (v) {
     case 'drover':
@@ -41,13 +46,14 @@ export function droverCommand(v: DroverVariant, script: string, args: readonly s
       return { argv: ['npx', '--no-install', 'tsx', `${script}.ts`, ...args], env };
     case 'drover-prebuilt':
     case 'drover-sessions':
+    case 'drover-no-ahead':
       return { argv: [process.execPath, ...flags, join('dist', `${script}.js`), ...args], env };
   }
 }
 
 /** `npm run build` in the checkout when a prebuilt variant is to run (an older checkout without it cannot). */
 export function buildIfNeeded(variants: readonly string[], root: string, log: (m: string) => void): void {
-  if (!variants.some((v) => v === 'drover-prebuilt' || v === 'drover-sessions')) return;
+  if (!variants.some((v) => (PREBUILT as readonly string[]).includes(v))) return;
   if (!existsSync(join(root, 'scripts/build.ts'))) throw new Error(`${root} has no scripts/build.ts: it cannot run the prebuilt variants (leave them out with --tools)`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build failed in ${root}: ${r.stderr || r.stdout}`);

@@ -26,6 +26,7 @@ export const LIMITS_BLOCK = 'nofile = 65536\nnproc = 4096';
 
 const checks = defineRole({
   name: 'checks20',
+  readAhead: true,
   vars: z.object({
     bench_root: z.string().startsWith('/'),
     /** The live value of net.ipv4.ip_forward, read by the bench: a read-only sysctl check. */
