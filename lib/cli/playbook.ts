@@ -130,24 +130,28 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
 
     const controller = new AbortController();
     const abort = () => controller.abort();
+    // Ctrl-C (a SIGINT, or the key in the TUI): the first lets in-flight tasks finish, the
+    // second exits now, as ansible-playbook does.
+    let interrupts = 0;
+    const interrupt = (say: boolean) => {
+      interrupts++;
+      if (interrupts === 1) {
+        if (say) stderr.write('Interrupted: no new task will start; waiting for running tasks (Ctrl-C again to stop now)\n');
+        abort();
+      } else (io.exit ?? process.exit)(EXIT.interrupted);
+    };
     if (opts.json) sink = new JsonReporter({ out: stdout });
     else if (stdout.isTTY && !inCi(env) && io.createTui !== null) {
       try {
-        sink = await (io.createTui ?? defaultTui)({ verbose: opts.verbosity > 0, diff: opts.diff, onAbort: abort });
+        // The UI says it on screen; q only ever asks for the graceful stop (the UI sends it once).
+        sink = await (io.createTui ?? defaultTui)({ verbose: opts.verbosity > 0, diff: opts.diff, onAbort: () => interrupt(false) });
       } catch (e) {
         fail('warning: terminal UI unavailable, using plain output: ', e);
       }
     }
     sink ??= new PlainReporter({ out: stdout, verbosity: opts.verbosity, diff: opts.diff });
 
-    let interrupts = 0;
-    onSigint = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        stderr.write('Interrupted: no new task will start; waiting for running tasks (Ctrl-C again to stop now)\n');
-        abort();
-      } else (io.exit ?? process.exit)(EXIT.interrupted);
-    };
+    onSigint = () => interrupt(true);
     signals.on('SIGINT', onSigint);
 
     const recap = await runPlays(plays, {

@@ -75,8 +75,12 @@ export function App({ store, onAbort, maxRows, tickMs = 100, clock = Date.now, i
   useInput(
     (input, key) => {
       if (input === 'q' || (key.ctrl && input === 'c')) {
-        // The latest state, not the rendered one: two quick presses still abort once.
-        if (store.getState().aborting) return;
+        // The latest state, not the rendered one: two quick presses of q still abort once;
+        // Ctrl-C while stopping is the "stop now" of a second Ctrl-C (the playbook decides).
+        if (store.getState().aborting) {
+          if (key.ctrl && input === 'c') onAbort();
+          return;
+        }
         store.dispatch({ type: 'ui:abort' });
         store.flush();
         onAbort();

@@ -2,7 +2,7 @@
 import { Text } from 'ink';
 import { isHostVerbose, selectedHost, type UiState } from '../state.ts';
 
-export const STOPPING_TEXT = 'stopping: waiting for in-flight tasks...';
+export const STOPPING_TEXT = 'stopping: waiting for in-flight tasks... (Ctrl-C again to stop now)';
 
 export function Footer({ state, keys }: { state: UiState; keys: boolean }) {
   if (state.aborting) return <Text color="yellow">{STOPPING_TEXT}</Text>;

@@ -95,15 +95,12 @@ export async function startUiProcess(opts: UiProcessStartOptions): Promise<UiPro
     rejectReady = reject;
   });
   ready.catch(() => {});
-  let aborted = false;
   child.on('message', (raw) => {
     const m = parseFromUi(raw);
     if (!m.ok) return;
     if (m.value.t === 'ready') resolveReady();
-    else if (!aborted) {
-      aborted = true;
-      onAbort();
-    }
+    // Every one: the first stops gracefully, a second (Ctrl-C while stopping) stops now.
+    else onAbort();
   });
   // A fork that cannot start (no node, no file) reports here instead of as an exit.
   child.on('error', () => {});

@@ -133,6 +133,39 @@ describe('runPlaybook', () => {
     expect(e.stdout.text).toMatch(/ABORTED by the user: 3 tasks not run/);
   });
 
+  it('in the TUI: the first abort (q or Ctrl-C) stops gracefully, a second (Ctrl-C while stopping) exits 130 now', async () => {
+    const e = env({ tty: true });
+    let aborter: (() => void) | undefined;
+    e.io.createTui = (o) => {
+      aborter = o.onAbort;
+      return { emit: () => {}, close: () => {} };
+    };
+    const exits: number[] = [];
+    e.io.exit = (code) => {
+      exits.push(code);
+      throw new Error(`exit ${code}`);
+    };
+    const role = defineRole({
+      name: 'slow',
+      vars: z.object({}),
+      tasks: [
+        {
+          name: 'one',
+          run: async () => {
+            aborter!();
+            expect(exits).toEqual([]);
+            expect(() => aborter!()).toThrow('exit 130');
+            return ok();
+          },
+        },
+      ],
+    });
+    await runPlaybook({ name: 's', plays: [{ name: 'p', hosts: 'm1', roles: [role] }] }, ['-i', 'x'], e.io);
+    expect(exits).toEqual([130]);
+    // The UI shows the stop on screen: nothing is written around it.
+    expect(e.stderr.text).toBe('');
+  });
+
   it('--list-hosts prints each play\'s hosts (with --limit) and connects nowhere', async () => {
     const e = env();
     const plays: Play[] = [...masters(), { name: 'lb', hosts: 'lb', roles: [] }];

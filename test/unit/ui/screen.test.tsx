@@ -250,22 +250,25 @@ describe('height cap', () => {
 });
 
 describe('keyboard', () => {
-  it('q calls onAbort once and shows that it is stopping', async () => {
+  it('q calls onAbort once and shows that it is stopping; Ctrl-C then asks again (stop now)', async () => {
     const ui = await mount();
     await ui.send(ev.runStart(['a']), ev.taskStart('a', 'x', 1));
     await ui.keys('q', 'q');
+    expect(ui.onAbort).toHaveBeenCalledTimes(1);
+    expect(ui.frame()).toContain('stopping: waiting for in-flight tasks... (Ctrl-C again to stop now)');
     ui.r.stdin.write('\u0003');
     await settle();
-    expect(ui.onAbort).toHaveBeenCalledTimes(1);
-    expect(ui.frame()).toContain('stopping: waiting for in-flight tasks...');
+    expect(ui.onAbort).toHaveBeenCalledTimes(2);
   });
 
-  it('Ctrl-C does the same as q', async () => {
+  it('Ctrl-C does the same as q, and a second Ctrl-C asks again', async () => {
     const ui = await mount();
     await ui.send(ev.runStart(['a']));
-    await ui.keys('\u0003', '\u0003');
+    await ui.keys('\u0003');
     expect(ui.onAbort).toHaveBeenCalledTimes(1);
     expect(ui.frame()).toContain('stopping: waiting for in-flight tasks...');
+    await ui.keys('\u0003');
+    expect(ui.onAbort).toHaveBeenCalledTimes(2);
   });
 
   it('arrows and j/k move the selection; v toggles verbose for the selected host', async () => {
