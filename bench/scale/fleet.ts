@@ -236,6 +236,9 @@ export async function startFleet(count: number, o: StartOptions = {}): Promise<F
       lines.push(`ansible_user=${BENCH_USER}`);
       lines.push(`ansible_ssh_private_key_file=${join(dir, 'id_ed25519')}`);
       lines.push(`drover_known_hosts=${knownHosts}`);
+      // Hundreds of handshakes on 2 shared cores: 10 s (both tools' default) is not enough for
+      // the last ones; the floor's ssh has no connect timeout at all.
+      lines.push('ansible_ssh_timeout=120');
       lines.push(`ansible_ssh_common_args='-F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=${knownHosts} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o KexAlgorithms=${KEX}'`);
       for (const [k, v] of Object.entries(vars)) lines.push(`${k}=${v}`);
       writeFileSync(file, lines.join('\n') + '\n');

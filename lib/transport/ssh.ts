@@ -46,6 +46,10 @@ const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_HANDSHAKES = 64;
 const handshakes = new Semaphore(MAX_HANDSHAKES);
 
+
+/** How long close() waits for sshd to close the socket after our disconnect message. */
+const CLOSE_GRACE_MS = 50;
+
 export class SshTransport extends ShellTransport {
   private live: Live | null = null;
   private connecting: Promise<Live> | null = null;
@@ -80,12 +84,17 @@ export class SshTransport extends ShellTransport {
     this.live = null;
     if (!live) return;
     live.alive = false;
+    // end() sends SSH's disconnect; sshd then tears the login session down (PAM, logind: a few
+    // hundred ms in the lab's containers) before it closes the socket. Nothing of ours is left
+    // to wait for by then (every command has ended), so like OpenSSH's client we do not wait
+    // for that: a short grace for a clean close, then the socket goes.
     const closed = new Promise<void>((resolve) => {
       live.client.once('close', () => resolve());
-      setTimeout(resolve, 2_000).unref();
+      setTimeout(resolve, CLOSE_GRACE_MS).unref();
     });
     live.client.end();
     await closed;
+    live.client.destroy();
     for (const h of [...live.hops].reverse()) h.end();
   }
 
