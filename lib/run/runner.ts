@@ -482,8 +482,12 @@ class Run {
         }
         ({ result, attempts } = await runWithRetries(task, runCtx, {
           signal: this.options.signal,
-          onRetry: (n, max, last) =>
-            this.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` }),
+          onRetry: (n, max, last) => {
+            // A retry waits for the host to change by itself: it must look again, not be
+            // answered from what was read ahead (nothing of ours changed the host meanwhile).
+            for (const t of new Set([transport, runCtx.transport])) if (t instanceof ProbeAheadTransport) t.drop();
+            this.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` });
+          },
         }));
       }
       status = result.status;

@@ -2,13 +2,14 @@
 // wrapper's rules (answer only the very same probe, drop everything on a change), the
 // window, and whole runs over real files: the same results with and without it, fewer execs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ProbeCaptured } from '../../../lib/errors.ts';
 import { ops } from '../../../lib/ops/index.ts';
+import { mustProbe } from '../../../lib/ops/exec.ts';
 import { ok, type OpResult } from '../../../lib/ops/types.ts';
 import { CaptureTransport, FIRST_WINDOW, MAX_WINDOW, ProbeAheadTransport, ProbeWindow, captureProbes } from '../../../lib/run/probe-ahead.ts';
 import { makeHostCtx } from '../../../lib/run/context.ts';
@@ -280,6 +281,36 @@ describe('runs with probe-ahead over real files', () => {
     expect(readFileSync(join(dir, 'etc/c'), 'utf8')).toBe('# edited\nc=2\n');
     expect(readFileSync(join(dir, 'etc/a'), 'utf8')).toBe('a=2\n');
     expect(readFileSync(join(dir, 'count'), 'utf8')).toBe('x\n');
+  });
+
+  it('a retry looks at the host again instead of taking the answer read ahead', async () => {
+    const flag = join(dir, 'flag');
+    mkdirSync(join(dir, 'sub'), { mode: 0o755 });
+    const shell = new LocalShell();
+    const h = harness(makeInventory({ h: {} }));
+    const role = defineRole({
+      name: 'poll',
+      vars: z.object({}),
+      readAhead: true,
+      tasks: [
+        { name: 'dir', run: (c) => c.run(ops.directory(join(dir, 'sub'))) },
+        {
+          name: 'wait for the flag',
+          retries: 2,
+          // The host changes by itself between attempts (here: this test, on the first answer).
+          until: (r) => {
+            if (r.msg === 'no') writeFileSync(flag, 'yes\n');
+            return r.msg === 'yes';
+          },
+          run: async (c) => ok((await mustProbe(c, 'flag', `cat ${flag} 2>/dev/null || echo no`)).stdout.trim()),
+        },
+      ],
+    });
+    await h.run([{ name: 'p', hosts: 'all', roles: [role] }], { connect: () => shell });
+    const end = h.sink.ends().find((e) => e.task === 'wait for the flag')!;
+    expect(`${end.status} ${end.msg} ${end.attempts}`).toBe('ok yes 2');
+    // The first attempt was answered from the read-ahead (one batch: dir + flag), the retry looked again.
+    expect(shell.commands.filter((c) => c.startsWith('cat '))).toHaveLength(1);
   });
 
   it('runs the code of a role without readAhead exactly once per task', async () => {
