@@ -1,3 +1,5 @@
+import type { BecomeOptions } from './transport/types.ts';
+
 // Exit codes (Ansible-compatible where Ansible has one; bit-or of 2 and 4 when a run
 // has both failed and unreachable hosts, as ansible-playbook does).
 export const EXIT = {
@@ -77,6 +79,12 @@ export class TimeoutError extends Error {
   }
 }
 
+/** A probe a task would run: its command and sudo, as given to exec. */
+export interface CapturedProbe {
+  command: string;
+  sudo: boolean | BecomeOptions | undefined;
+}
+
 /**
  * Ends a task's run() early when the runner only wants to learn the task's first probe
  * (see lib/run/probe-ahead.ts). Ops let it through like UnreachableError; it is never a result.
@@ -87,7 +95,7 @@ export class ProbeCaptured extends Error {
      * The probes learnt, in order: the first call's, or (ops.seq) the first of each part.
      * Empty when the first call is not a batchable probe.
      */
-    readonly probes: ReadonlyArray<{ command: string; sudo: unknown }>,
+    readonly probes: readonly CapturedProbe[],
   ) {
     super('probe captured');
     this.name = 'ProbeCaptured';

@@ -1,6 +1,6 @@
 // seq: several ops as one (a task's run() returns one result). Runs in order and stops at
 // the first failure; changed if any changed; diffs and commands concatenated.
-import { ProbeCaptured } from '../errors.ts';
+import { ProbeCaptured, type CapturedProbe } from '../errors.ts';
 import type { FileDiff, Op, OpResult, OpStatus } from './types.ts';
 
 /** Falsy entries are left out, so `seq(a, cond && b)` reads naturally. */
@@ -10,7 +10,7 @@ export function seq(...ops: Array<Op | false | null | undefined>): Op {
     const results: OpResult[] = [];
     // Only while the runner learns probes (lib/run/probe-ahead.ts): each part's first probe,
     // as if the parts before it changed nothing (a change drops whatever was read ahead).
-    const learnt: ProbeCaptured['probes'][number][] = [];
+    const learnt: CapturedProbe[] = [];
     for (const op of list) {
       let r: OpResult;
       try {

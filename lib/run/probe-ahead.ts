@@ -15,7 +15,7 @@
 // a whole role at once) and falls back to one (no read-ahead) after a change (a first
 // converge, where later probes would go stale, reads no more than it did before).
 // drover_probe_ahead: false (inventory) or DROVER_PROBE_AHEAD=0 turn it off.
-import { ProbeCaptured } from '../errors.ts';
+import { ProbeCaptured, type CapturedProbe } from '../errors.ts';
 import { MAX_BATCH_BYTES, batchNonce, probeBatchScript, splitProbeBatch } from '../transport/probe-batch.ts';
 import type { BecomeOptions, ExecOptions, ExecResult, PutOptions, Transport } from '../transport/types.ts';
 
@@ -28,14 +28,15 @@ function batchable(o: ExecOptions | undefined): boolean {
   return o.stdin === undefined && o.env === undefined && o.cwd === undefined && o.timeoutMs === undefined;
 }
 
-function keyOf(command: string, sudo: unknown): string {
-  return `${JSON.stringify(sudo ?? null)}\n${command}`;
+function sudoKey(sudo: CapturedProbe['sudo']): string {
+  return JSON.stringify(sudo ?? null);
 }
 
-export interface CapturedProbe {
-  command: string;
-  sudo: boolean | BecomeOptions | undefined;
+function keyOf(command: string, sudo: CapturedProbe['sudo']): string {
+  return `${sudoKey(sudo)}\n${command}`;
 }
+
+export type { CapturedProbe };
 
 /** A transport that records the first call and stops the task there. */
 export class CaptureTransport implements Transport {
@@ -62,7 +63,7 @@ export async function captureProbes(run: () => unknown): Promise<CapturedProbe[]
   try {
     await run();
   } catch (e) {
-    if (e instanceof ProbeCaptured) return e.probes.map((p) => ({ command: p.command, sudo: p.sudo as CapturedProbe['sudo'] }));
+    if (e instanceof ProbeCaptured) return [...e.probes];
   }
   return [];
 }
@@ -159,7 +160,7 @@ export class ProbeAheadTransport implements Transport {
     let size = 0;
     for (const p of probes) {
       const last = groups[groups.length - 1];
-      const sameSudo = last && keyOf('', last[0]!.sudo) === keyOf('', p.sudo);
+      const sameSudo = last && sudoKey(last[0]!.sudo) === sudoKey(p.sudo);
       if (last && sameSudo && size + p.command.length < MAX_BATCH_BYTES) {
         last.push(p);
         size += p.command.length + 120;

@@ -46,7 +46,6 @@ const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_HANDSHAKES = 64;
 const handshakes = new Semaphore(MAX_HANDSHAKES);
 
-
 /** How long close() waits for sshd to close the socket after our disconnect message. */
 const CLOSE_GRACE_MS = 50;
 
