@@ -31,6 +31,18 @@ const inv = makeInventory({
   m2: { groups: ['masters'] },
 });
 
+/** Role slow: task one does `during` (an interrupt, say) then succeeds; task two must not start after it. */
+function interruptedRole(during: () => Promise<void>) {
+  return defineRole({
+    name: 'slow',
+    vars: z.object({}),
+    tasks: [
+      { name: 'one', run: async () => (await during(), ok()) },
+      { name: 'two', run: () => ok() },
+    ],
+  });
+}
+
 function env(opts: { unreachable?: string[]; tty?: boolean; ci?: string } = {}) {
   const stdout = new Buf(opts.tty);
   const stderr = new Buf();
@@ -109,21 +121,10 @@ describe('runPlaybook', () => {
   it('130 when interrupted: SIGINT stops new tasks, the running one finishes, recap says aborted', async () => {
     const e = env();
     let finished = 0;
-    const role = defineRole({
-      name: 'slow',
-      vars: z.object({}),
-      tasks: [
-        {
-          name: 'one',
-          run: async () => {
-            e.signals.emit('SIGINT');
-            await tick(10);
-            finished++;
-            return ok();
-          },
-        },
-        { name: 'two', run: () => ok() },
-      ],
+    const role = interruptedRole(async () => {
+      e.signals.emit('SIGINT');
+      await tick(10);
+      finished++;
     });
     const code = await runPlaybook({ name: 's', plays: [{ name: 'p', hosts: 'masters', roles: [role] }] }, ['-i', 'x', '-f', '1'], e.io);
     expect(code).toBe(130);
@@ -145,20 +146,10 @@ describe('runPlaybook', () => {
       exits.push(code);
       throw new Error(`exit ${code}`);
     };
-    const role = defineRole({
-      name: 'slow',
-      vars: z.object({}),
-      tasks: [
-        {
-          name: 'one',
-          run: async () => {
-            aborter!();
-            expect(exits).toEqual([]);
-            expect(() => aborter!()).toThrow('exit 130');
-            return ok();
-          },
-        },
-      ],
+    const role = interruptedRole(async () => {
+      aborter!();
+      expect(exits).toEqual([]);
+      expect(() => aborter!()).toThrow('exit 130');
     });
     await runPlaybook({ name: 's', plays: [{ name: 'p', hosts: 'm1', roles: [role] }] }, ['-i', 'x'], e.io);
     expect(exits).toEqual([130]);
