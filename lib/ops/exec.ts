@@ -2,6 +2,7 @@
 // for a failed command (only an unreachable host escapes, so the runner can mark it).
 import { ProbeCaptured, UnreachableError } from '../errors.ts';
 import type { BecomeOptions, ExecOptions, ExecResult } from '../transport/types.ts';
+import { describeFailure, isProcessOutput } from './shell.ts';
 import { failed, type Op, type OpContext, type OpResult } from './types.ts';
 
 /** Thrown inside an op body to end it as failed; defineOp turns it into a result. */
@@ -36,6 +37,7 @@ export function defineOp(body: (ctx: OpContext) => Promise<OpResult>): Op {
     } catch (e) {
       if (e instanceof UnreachableError || e instanceof ProbeCaptured) throw e;
       if (e instanceof OpFailure) return failed(e.message, e.extra);
+      if (isProcessOutput(e)) return failed(describeFailure(e)!, { stdout: e.stdout, stderr: e.stderr, rc: e.exitCode });
       return failed(e instanceof Error ? e.message : String(e));
     }
   };

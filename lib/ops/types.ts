@@ -3,6 +3,7 @@
 // and unit tests are data ("given this state, expect these commands").
 import type { Transport, BecomeOptions } from '../transport/types.ts';
 import type { Facts } from '../facts/types.ts';
+import type { HostShell } from './shell.ts';
 
 export type OpStatus = 'ok' | 'changed' | 'skipped' | 'failed';
 
@@ -40,6 +41,8 @@ export interface OpContext {
   readonly become: boolean | BecomeOptions;
   /** Debug log line (shown with -v), already redacted by the reporter. */
   log(message: string): void;
+  /** Commands on this host, zx-style: `await ctx.$\`systemctl is-active ${unit}\``; `ctx.$.read` for probes. */
+  readonly $: HostShell;
 }
 
 /** An operation: call it with a context; it never throws for a failed command, it returns failed. */

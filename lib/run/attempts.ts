@@ -1,13 +1,14 @@
 // One task's run() with retries/until. A thrown error is a failed result (redacted later by
 // the sink), except UnreachableError which marks the host unreachable as Ansible does.
 import { UnreachableError } from '../errors.ts';
+import { describeFailure } from '../ops/shell.ts';
 import type { OpResult } from '../ops/types.ts';
 import type { HostCtx, Task } from './types.ts';
 
 const STATUSES = new Set(['ok', 'changed', 'skipped', 'failed']);
 
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message || e.name : String(e);
+  return describeFailure(e) ?? (e instanceof Error ? e.message || e.name : String(e));
 }
 
 /** A run() that returned something that is not an OpResult is a bug in the role: say so. */

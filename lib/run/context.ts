@@ -4,6 +4,8 @@ import type { Facts } from '../facts/types.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { OpResult } from '../ops/types.ts';
 import type { Transport } from '../transport/types.ts';
+import { hostShell } from '../ops/shell.ts';
+import { inventoryLookup } from './lookup.ts';
 import type { HostCtx } from './types.ts';
 
 /** Ansible booleans as they come from YAML or INI inventories. */
@@ -37,10 +39,14 @@ export interface CtxInput {
   registered: Record<string, OpResult>;
   factsOf: (host: string) => Facts | undefined;
   log: (msg: string) => void;
+  /** Another host's merged variables (play vars and -e applied); default: the inventory's. */
+  varsOf?: (host: string) => Readonly<Record<string, unknown>> | undefined;
 }
 
 export function makeHostCtx(i: CtxInput): HostCtx<unknown> {
+  const lookup = inventoryLookup(i.inventory, (h) => (h === i.host ? i.hostVars : i.varsOf?.(h)));
   const ctx: HostCtx<unknown> = {
+    ...lookup,
     host: i.host,
     transport: i.transport,
     facts: i.facts,
@@ -55,6 +61,7 @@ export function makeHostCtx(i: CtxInput): HostCtx<unknown> {
     factsOf: i.factsOf,
     registered: i.registered,
     run: (op) => op(ctx),
+    $: hostShell({ transport: i.transport, become: i.become, log: i.log }),
   };
   return ctx;
 }

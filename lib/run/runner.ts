@@ -19,6 +19,7 @@ import { planPlays, type HandlerStep, type HostPlan, type PlayPlan, type Step } 
 import { CaptureTransport, ProbeAheadTransport, ProbeWindow, captureProbes, type CapturedProbe } from './probe-ahead.ts';
 import { RecapBuilder } from './recap.ts';
 import type { HostCtx, Play } from './types.ts';
+import { mergeHostVars } from './vars.ts';
 
 type NoTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
 export type EventInput = NoTs<DroverEvent>;
@@ -395,6 +396,14 @@ class Run {
     };
   }
 
+  /** Another host's variables as its own tasks in this play see them (ctx.varsOf). */
+  private mergedVarsOf(play: Play, host: string): Readonly<Record<string, unknown>> | undefined {
+    const planned = this.plans.find((p) => p.play === play)?.vars.get(host);
+    if (planned) return planned.hostVars;
+    const h = this.options.inventory.hosts.get(host);
+    return h ? mergeHostVars(h, play, this.options.extraVars, this.options.extraVarOrigins).vars : undefined;
+  }
+
   private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play, quiet = false): HostCtx<unknown> {
     const facts = this.pool.factsOrUnknown(factsHost);
     return makeHostCtx({
@@ -410,6 +419,7 @@ class Run {
       groups: this.options.inventory.hosts.get(bh.name)?.groups ?? [],
       registered: bh.run.registered,
       factsOf: (h) => this.pool.factsOf(h),
+      varsOf: (h) => this.mergedVarsOf(play, h),
       log: quiet ? () => {} : (msg) => this.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
     });
   }

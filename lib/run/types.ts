@@ -6,8 +6,9 @@ import type { z } from 'zod';
 import type { Op, OpContext, OpResult } from '../ops/types.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory } from '../inventory/types.ts';
+import type { InventoryLookup } from './lookup.ts';
 
-export interface HostCtx<V = Record<string, unknown>> extends OpContext {
+export interface HostCtx<V = Record<string, unknown>> extends OpContext, InventoryLookup {
   /** This role's variables, parsed by its schema (defaults applied). */
   readonly vars: V;
   /** All merged variables of this host (inventory + play vars + extra vars). */

@@ -1,6 +1,7 @@
 // Shared by the ops unit tests: a context over FakeTransport, scripted probe outputs,
 // and the "nothing mutated" assertion for check mode.
 import { createHash } from 'node:crypto';
+import { hostShell } from '../../../lib/ops/shell.ts';
 import { expect } from 'vitest';
 import type { Facts } from '../../../lib/facts/types.ts';
 import type { OpContext } from '../../../lib/ops/types.ts';
@@ -49,14 +50,18 @@ export interface CtxOptions {
 export function makeCtx(o: CtxOptions = {}): { ctx: OpContext; t: FakeTransport; logs: string[] } {
   const t = new FakeTransport('node1');
   const logs: string[] = [];
+  const transport = o.transport ?? t;
+  const become = o.become ?? false;
+  const log = (m: string) => logs.push(m);
   const ctx: OpContext = {
     host: 'node1',
-    transport: o.transport ?? t,
+    transport,
     facts: { ...debianFacts, ...o.facts },
     check: o.check ?? false,
     diff: o.diff ?? false,
-    become: o.become ?? false,
-    log: (m) => logs.push(m),
+    become,
+    log,
+    $: hostShell({ transport, become, log }),
   };
   return { ctx, t, logs };
 }
