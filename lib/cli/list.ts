@@ -2,7 +2,8 @@
 import type { Inventory } from '../inventory/types.ts';
 import type { SelectHosts } from '../run/options.ts';
 import { shouldRunTags } from '../run/tags.ts';
-import type { Play, Task } from '../run/types.ts';
+import { expandDependencies } from '../run/dependencies.ts';
+import type { Play, Role, Task } from '../run/types.ts';
 
 export function playHosts(inv: Inventory, play: Play, select: SelectHosts, limit?: string): string[] {
   const hosts = select(inv, play.hosts).hosts;
@@ -22,9 +23,13 @@ export function listHosts(inv: Inventory, plays: readonly Play[], select: Select
 
 export function listTasks(plays: readonly Play[], filter: { tags?: string[]; skipTags?: string[] }): string {
   const out: string[] = [];
+  // Without hosts, a dependency counts as applied once any earlier play has it.
+  const seen = new Set<Role>();
   plays.forEach((play, i) => {
     out.push(`play #${i + 1} (${play.name}): ${play.hosts}`);
-    for (const role of play.roles) {
+    const roles = expandDependencies(play.roles, (r) => seen.has(r));
+    roles.forEach((r) => seen.add(r));
+    for (const role of roles) {
       for (const task of role.tasks as Task<unknown>[]) {
         const tags = [...(play.tags ?? []), ...(role.tags ?? []), ...(task.tags ?? [])];
         if (!shouldRunTags(tags, filter)) continue;

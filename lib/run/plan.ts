@@ -4,6 +4,7 @@
 import { InputError, UsageError, type SourcePos } from '../errors.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { serialBatches } from './batches.ts';
+import { AppliedRoles, expandDependencies } from './dependencies.ts';
 import type { SelectHosts } from './options.ts';
 import { shouldRunTags } from './tags.ts';
 import type { Handler, Play, Role, Task } from './types.ts';
@@ -12,7 +13,7 @@ import { mergeHostVars, parseRoleVars } from './vars.ts';
 export interface Step {
   /** Position in the play's (tag-filtered) task list. */
   index: number;
-  /** Role index in play.roles. */
+  /** Role index in PlayPlan.roles (play.roles with dependencies expanded). */
   ri: number;
   role: Role;
   task: Task<unknown>;
@@ -35,6 +36,8 @@ export interface HostPlan {
 
 export interface PlayPlan {
   play: Play;
+  /** play.roles with their dependencies expanded (Step.ri and HostPlan.roleVars index this). */
+  roles: Role[];
   hosts: string[];
   steps: Step[];
   handlers: HandlerStep[];
@@ -67,15 +70,18 @@ export function planPlays(plays: readonly Play[], input: PlanInput): PlayPlan[] 
     limited = new Set(sel.hosts);
   }
 
+  const applied = new AppliedRoles();
   return plays.map((play, pi) => {
     const sel = select(inventory, play.hosts);
     const hosts = limited ? sel.hosts.filter((h) => limited.has(h)) : sel.hosts;
+    const roles = expandDependencies(play.roles, (dep) => applied.covers(dep, hosts));
+    applied.add(roles, hosts);
     const playWarnings = [...(pi === 0 ? warnings : []), ...sel.warnings];
     if (hosts.length === 0) playWarnings.push(`play "${play.name}": no hosts matched "${play.hosts}"${limited ? ` with --limit "${input.limit}"` : ''}`);
     serialBatches(hosts, play.serial); // throws on a bad spec
 
     const handlers: HandlerStep[] = [];
-    play.roles.forEach((role, ri) => {
+    roles.forEach((role, ri) => {
       for (const handler of (role.handlers ?? []) as Handler<unknown>[]) handlers.push({ index: handlers.length, ri, role, handler });
     });
     const findHandler = (name: string, ri: number): number => {
@@ -84,7 +90,7 @@ export function planPlays(plays: readonly Play[], input: PlanInput): PlayPlan[] 
     };
 
     const steps: Step[] = [];
-    play.roles.forEach((role, ri) => {
+    roles.forEach((role, ri) => {
       for (const task of role.tasks as Task<unknown>[]) {
         const notify = asList(task.notify).map((n) => {
           const idx = findHandler(n, ri);
@@ -102,8 +108,8 @@ export function planPlays(plays: readonly Play[], input: PlanInput): PlayPlan[] 
       const host = inventory.hosts.get(name);
       if (!host) throw new InputError(`play "${play.name}": host pattern selected "${name}", which is not in the inventory`);
       const merged = mergeHostVars(host, play, input.extraVars, input.extraVarOrigins);
-      vars.set(name, { hostVars: merged.vars, roleVars: play.roles.map((role) => parseRoleVars(role, name, merged)) });
+      vars.set(name, { hostVars: merged.vars, roleVars: roles.map((role) => parseRoleVars(role, name, merged)) });
     }
-    return { play, hosts, steps, handlers, vars, warnings: playWarnings };
+    return { play, roles, hosts, steps, handlers, vars, warnings: playWarnings };
   });
 }

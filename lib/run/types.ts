@@ -61,6 +61,11 @@ export interface Role<S extends z.ZodType = z.ZodType> {
   /** Tags applied to every task of the role. */
   tags?: string[];
   /**
+   * Roles this one needs applied first (Ansible's meta dependencies): the plan runs them
+   * before it, unless an earlier play of the run already applied them to all its hosts.
+   */
+  dependencies?: Role[];
+  /**
    * Read the state of the next tasks ahead, in one round trip (lib/run/probe-ahead.ts). A
    * promise of the role: its tasks do their I/O through ops, so the code of a task before its
    * first op (and a task that does no I/O at all) changes nothing and may run more than once.
