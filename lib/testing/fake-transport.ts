@@ -1,6 +1,6 @@
 // An in-memory Transport for unit tests: scripted exec responses, recorded commands,
 // a virtual file map for put/get. No host needed.
-import type { ExecOptions, ExecResult, PutOptions, Transport } from '../../lib/transport/types.ts';
+import type { ExecOptions, ExecResult, PutOptions, Transport } from '../transport/types.ts';
 
 export type Responder = (command: string, options: ExecOptions | undefined) => Partial<ExecResult> | undefined;
 
