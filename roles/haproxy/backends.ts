@@ -1,23 +1,13 @@
 // From the role's variables and the inventory to the config model: backends are the hosts of
-// the groups the vars name (masters, workers), addressed by their ansible_host, in inventory
-// order, so every load balancer renders the same file.
-import type { Inventory } from '../../lib/inventory/types.ts';
+// the groups the vars name (masters, workers), at the address peers use (addressOf:
+// drover_peer_address, else ansible_host, else the name), in inventory order, so every load
+// balancer renders the same file.
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 import type { HaproxyBackend, HaproxyConfigInput, HaproxyFrontend, HaproxyServer } from './templates.ts';
 import type { HaproxyVars } from './vars.ts';
 
-/** Hosts of a group (children included, as host.groups lists ancestors), in inventory order. */
-export function groupHosts(inventory: Inventory, group: string): string[] {
-  return [...inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name);
-}
-
-/** A host's address: ansible_host, else its inventory name (a DNS name or IP). */
-export function hostAddress(inventory: Inventory, host: string): string {
-  const v = inventory.hosts.get(host)?.vars.ansible_host;
-  return typeof v === 'string' && v.trim() ? v.trim() : host;
-}
-
-export function groupServers(inventory: Inventory, group: string, port: number): HaproxyServer[] {
-  return groupHosts(inventory, group).map((name) => ({ name, address: hostAddress(inventory, name), port }));
+export function groupServers(lookup: InventoryLookup, group: string, port: number): HaproxyServer[] {
+  return lookup.hostsOf(group).map((name) => ({ name, address: lookup.addressOf(name), port }));
 }
 
 export class EmptyGroupError extends Error {
@@ -31,11 +21,11 @@ export class EmptyGroupError extends Error {
 }
 
 /** The whole config model; throws EmptyGroupError when a backend group is empty or missing. */
-export function haproxyModel(v: HaproxyVars, inventory: Inventory): HaproxyConfigInput {
+export function haproxyModel(v: HaproxyVars, lookup: InventoryLookup): HaproxyConfigInput {
   const frontends: HaproxyFrontend[] = [];
   const backends: HaproxyBackend[] = [];
 
-  const api = groupServers(inventory, v.haproxy_api_group, v.haproxy_api_backend_port);
+  const api = groupServers(lookup, v.haproxy_api_group, v.haproxy_api_backend_port);
   if (!api.length) throw new EmptyGroupError(v.haproxy_api_group, 'haproxy_api_group');
   const apiBackend = `${v.haproxy_api_group}_${v.haproxy_api_backend_port}`;
   frontends.push({ name: 'k8s_api', comment: 'Kubernetes API', bindAddress: v.haproxy_bind_address, port: v.haproxy_api_port, backend: apiBackend });
@@ -43,7 +33,7 @@ export function haproxyModel(v: HaproxyVars, inventory: Inventory): HaproxyConfi
 
   if (v.haproxy_ingress_enabled) {
     for (const port of v.haproxy_ingress_ports) {
-      const servers = groupServers(inventory, v.haproxy_ingress_group, port);
+      const servers = groupServers(lookup, v.haproxy_ingress_group, port);
       if (!servers.length) throw new EmptyGroupError(v.haproxy_ingress_group, 'haproxy_ingress_group');
       const name = `${v.haproxy_ingress_group}_${port}`;
       frontends.push({ name: `ingress_${port}`, comment: `Ingress port ${port}`, bindAddress: v.haproxy_bind_address, port, backend: name });

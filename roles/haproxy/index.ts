@@ -3,16 +3,15 @@
 // plus a stats page behind a password. The config is checked by `haproxy -c` on the temp file
 // before it replaces the live one, and a change RELOADS haproxy (no dropped connections).
 import { ops } from '../../lib/ops/index.ts';
-import { failed, type OpContext, type OpResult } from '../../lib/ops/types.ts';
+import { failed, type OpResult } from '../../lib/ops/types.ts';
 import { defineRole, type HostCtx, type Task } from '../../lib/run/types.ts';
-import { quote } from '../../lib/shell/quote.ts';
 import { EmptyGroupError, haproxyModel } from './backends.ts';
 import { maskHaproxySecrets, renderHaproxyConfig } from './templates.ts';
 import { haproxyVars, type HaproxyVars } from './vars.ts';
 
 export { haproxyVars, type HaproxyVars } from './vars.ts';
 export { renderHaproxyConfig, maskHaproxySecrets, type HaproxyConfigInput } from './templates.ts';
-export { haproxyModel, groupHosts, hostAddress, EmptyGroupError } from './backends.ts';
+export { haproxyModel, groupServers, EmptyGroupError } from './backends.ts';
 
 type Ctx = HostCtx<HaproxyVars>;
 
@@ -20,12 +19,6 @@ export const HAPROXY_SERVICE = 'haproxy';
 export const RELOAD_HANDLER = 'reload haproxy';
 /** `%s` is the temp file: a config that does not parse never replaces the live one. */
 export const HAPROXY_VALIDATE = 'haproxy -c -f %s';
-
-/** The current content of a remote file ('' when absent), read only for --diff. */
-async function readCurrent(ctx: OpContext, path: string): Promise<string> {
-  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined, probe: true });
-  return r.code === 0 ? r.stdout : '';
-}
 
 /**
  * Write the config. The file holds the stats password, so the write runs with noLog (no
@@ -36,12 +29,14 @@ export async function writeConfig(ctx: Ctx): Promise<OpResult> {
   const v = ctx.vars;
   let content: string;
   try {
-    content = renderHaproxyConfig(haproxyModel(v, ctx.inventory));
+    content = renderHaproxyConfig(haproxyModel(v, ctx));
   } catch (e) {
     if (e instanceof EmptyGroupError) return failed(e.message);
     throw e;
   }
-  const before = ctx.diff ? await readCurrent(ctx, v.haproxy_config_path) : undefined;
+  // The current file ('' when absent), read only for --diff: a probe, so it runs in --check.
+  const current = ctx.diff ? await ctx.$.read`if [ -f ${v.haproxy_config_path} ]; then cat ${v.haproxy_config_path}; fi`.nothrow() : undefined;
+  const before = current && (current.ok ? current.stdout : '');
   const r = await ctx.run(
     ops.file(v.haproxy_config_path, content, { mode: '0640', owner: 'root', group: 'haproxy', validate: HAPROXY_VALIDATE, noLog: true }),
   );

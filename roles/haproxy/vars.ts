@@ -4,17 +4,17 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { secret } from '../../lib/secrets/redact.ts';
+import { flag, groupName, integer, port } from '../../lib/vars/index.ts';
 
-const port = z.number().int().min(1).max(65535);
-
-/** HAProxy time values: a number (ms) or a number with a unit (100ms, 2s, 1m, 1h, 1d). */
+/**
+ * HAProxy time values, passed through as HAProxy reads them: a number (milliseconds, HAProxy's
+ * default unit) or a number with a unit (100ms, 2s, 1m, 1h, 1d). Not lib/vars duration(),
+ * whose bare number means seconds: `haproxy_check_inter: 2000` keeps meaning 2000 ms.
+ */
 export const haproxyTime = z
   .union([z.number().int().positive(), z.string()])
   .transform((v) => String(v))
   .refine((s) => /^\d+(us|ms|s|m|h|d)?$/.test(s), { message: 'expected a HAProxy time: 500ms, 2s, 1m, 1h (or a number of ms)' });
-
-/** An inventory group name (also used in backend names). */
-const groupName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected an inventory group name (letters, digits, _ . -)');
 
 /** A bind address without the port: '*' (every IPv4 address), '::' or any IP address. */
 const bindAddress = z.string().refine((s) => s === '*' || isIP(s) !== 0, { message: "expected '*' or an IP address" });
@@ -37,25 +37,25 @@ export const haproxyVars = z
     haproxy_config_path: z.string().default('/etc/haproxy/haproxy.cfg'),
     /** Address the frontends and the stats page bind to ('*': every address, VIPs included). */
     haproxy_bind_address: bindAddress.default('*'),
-    haproxy_maxconn: z.number().int().positive().default(4096),
+    haproxy_maxconn: integer(1).default(4096),
     /** The admin socket (runtime API: `show stat`, `disable server`). */
     haproxy_stats_socket: z.string().regex(/^\/[^\s'"#]+$/, 'expected an absolute path').default('/run/haproxy/admin.sock'),
 
     /** Kubernetes API: frontend port, backend port and the group of backend hosts. */
-    haproxy_api_port: port.default(6443),
-    haproxy_api_backend_port: port.default(6443),
-    haproxy_api_group: groupName.default('masters'),
+    haproxy_api_port: port().default(6443),
+    haproxy_api_backend_port: port().default(6443),
+    haproxy_api_group: groupName().default('masters'),
 
     /** Ingress (Traefik on the workers): TCP passthrough of each port to the same port. */
-    haproxy_ingress_enabled: z.boolean().default(true),
-    haproxy_ingress_ports: z.array(port).min(1).default([80, 443]),
-    haproxy_ingress_group: groupName.default('workers'),
+    haproxy_ingress_enabled: flag().default(true),
+    haproxy_ingress_ports: z.array(port()).min(1).default([80, 443]),
+    haproxy_ingress_group: groupName().default('workers'),
 
     haproxy_balance: z.enum(['roundrobin', 'leastconn', 'source', 'first', 'static-rr']).default('roundrobin'),
     /** Health checks: a server is down after `fall` failed checks, up after `rise` good ones. */
     haproxy_check_inter: haproxyTime.default('2s'),
-    haproxy_check_fall: z.number().int().min(1).default(2),
-    haproxy_check_rise: z.number().int().min(1).default(1),
+    haproxy_check_fall: integer(1).default(2),
+    haproxy_check_rise: integer(1).default(1),
 
     haproxy_timeout_connect: haproxyTime.default('5s'),
     haproxy_timeout_client: haproxyTime.default('1m'),
@@ -64,8 +64,8 @@ export const haproxyVars = z
     haproxy_timeout_tunnel: haproxyTime.default('1h'),
 
     /** The stats page (HTTP, basic auth). */
-    haproxy_stats_enabled: z.boolean().default(true),
-    haproxy_stats_port: port.default(8404),
+    haproxy_stats_enabled: flag().default(true),
+    haproxy_stats_port: port().default(8404),
     haproxy_stats_uri: z.string().regex(/^\/[^\s'"#]*$/, 'expected a path starting with /').default('/stats'),
     haproxy_stats_user: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a user name (letters, digits, _ . -)').default('admin'),
     /** Required when the stats page is enabled; a secret (redacted everywhere). */

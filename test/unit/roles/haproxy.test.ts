@@ -4,13 +4,13 @@ import { parseInventoryText } from '../../../lib/inventory/index.ts';
 import type { Inventory } from '../../../lib/inventory/types.ts';
 import type { OpResult } from '../../../lib/ops/types.ts';
 import { makeHostCtx } from '../../../lib/run/context.ts';
+import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx } from '../../../lib/run/types.ts';
 import { clearSecrets, redact, REDACTED } from '../../../lib/secrets/redact.ts';
 import { PutValidateError } from '../../../lib/transport/types.ts';
 import { lbPlays } from '../../../playbooks/plays/lb.ts';
 import haproxyDefault, {
   EmptyGroupError,
-  groupHosts,
   HAPROXY_VALIDATE,
   haproxyModel,
   haproxyRole,
@@ -50,6 +50,7 @@ all:
 `;
 
 const inv = (): Inventory => parseInventoryText(INVENTORY, 'test.yaml');
+const lookup = (inventory: Inventory = inv()) => inventoryLookup(inventory);
 const parse = (extra: Record<string, unknown> = {}): HaproxyVars => haproxyVars.parse({ haproxy_stats_password: PW, ...extra });
 
 const GOLDEN = `# Managed by drover (role haproxy): local changes are overwritten.
@@ -184,15 +185,68 @@ describe('haproxy vars', () => {
   });
 });
 
+describe('haproxy vars as INI and -e spell them', () => {
+  it('parses "yes"/"no" flags and "6443"-style ports and counts', () => {
+    const v = parse({
+      haproxy_ingress_enabled: 'no',
+      haproxy_stats_enabled: 'yes',
+      haproxy_api_port: '7443',
+      haproxy_api_backend_port: '6443',
+      haproxy_stats_port: '8405',
+      haproxy_ingress_ports: ['8080'],
+      haproxy_maxconn: '2000',
+      haproxy_check_fall: '3',
+      haproxy_check_rise: '2',
+    });
+    expect(v).toMatchObject({
+      haproxy_ingress_enabled: false,
+      haproxy_stats_enabled: true,
+      haproxy_api_port: 7443,
+      haproxy_api_backend_port: 6443,
+      haproxy_stats_port: 8405,
+      haproxy_ingress_ports: [8080],
+      haproxy_maxconn: 2000,
+      haproxy_check_fall: 3,
+      haproxy_check_rise: 2,
+    });
+    expect(parse({ haproxy_ingress_enabled: 'off', haproxy_stats_enabled: 'true' }).haproxy_ingress_enabled).toBe(false);
+    expect(haproxyVars.safeParse({ haproxy_stats_password: PW, haproxy_ingress_enabled: 'maybe' }).success).toBe(false);
+    expect(haproxyVars.safeParse({ haproxy_stats_password: PW, haproxy_api_port: '70000' }).success).toBe(false);
+  });
+});
+
 describe('haproxy backends from the inventory', () => {
+  it('addresses backends by drover_peer_address when set, not by the SSH address', () => {
+    const i = inv();
+    i.hosts.get('master2')!.vars.drover_peer_address = '192.168.50.22';
+    i.hosts.get('worker1')!.vars.drover_peer_address = '192.168.50.24';
+    const text = renderHaproxyConfig(haproxyModel(parse(), lookup(i)));
+    expect(text).toContain('    server master2 192.168.50.22:6443 ');
+    expect(text).toContain('    server worker1 192.168.50.24:443 ');
+    expect(text).not.toContain('10.17.4.22');
+    expect(text).toContain('    server master1 10.17.4.21:6443 ');
+  });
+
+  it('the config task uses the merged vars (play vars, -e) of the backend hosts', async () => {
+    const t = withConfig(undefined);
+    const ctx = makeHostCtx({
+      ...ctxInput(t),
+      varsOf: (h) => (h === 'master3' ? { ...inv().hosts.get('master3')!.vars, drover_peer_address: '172.20.0.23' } : undefined),
+    }) as HostCtx<HaproxyVars>;
+    const r = await writeConfig(ctx);
+    expect(r.status).toBe('changed');
+    expect(t.files.get(CFG)?.content.toString()).toContain('    server master3 172.20.0.23:6443 ');
+  });
+
+
   it('lists a group with its children, in inventory order', () => {
-    expect(groupHosts(inv(), 'masters')).toEqual(['master1', 'master2', 'master3']);
-    expect(groupHosts(inv(), 'k3s_cluster')).toEqual(['master1', 'master2', 'master3', 'worker1', 'worker2', 'worker3']);
-    expect(groupHosts(inv(), 'nope')).toEqual([]);
+    expect(lookup().hostsOf('masters')).toEqual(['master1', 'master2', 'master3']);
+    expect(lookup().hostsOf('k3s_cluster')).toEqual(['master1', 'master2', 'master3', 'worker1', 'worker2', 'worker3']);
+    expect(lookup().hostsOf('nope')).toEqual([]);
   });
 
   it('renders the golden config for the seed topology (a host without ansible_host uses its name)', () => {
-    expect(renderHaproxyConfig(haproxyModel(parse(), inv()))).toBe(GOLDEN);
+    expect(renderHaproxyConfig(haproxyModel(parse(), lookup()))).toBe(GOLDEN);
   });
 
   it('follows the vars: groups, ports, balance, check timing, no ingress, no stats, extra config', () => {
@@ -211,7 +265,7 @@ describe('haproxy backends from the inventory', () => {
           haproxy_bind_address: '10.0.0.9',
           haproxy_extra_config: 'listen extra\n    bind *:9000\n    server a 10.0.0.1:9000\n\n',
         }),
-        inv(),
+        lookup(),
       ),
     );
     expect(text).toContain('frontend k8s_api\n    bind 10.0.0.9:7443\n    default_backend workers_6444\n');
@@ -222,9 +276,9 @@ describe('haproxy backends from the inventory', () => {
   });
 
   it('refuses an empty backend group with a message naming it', () => {
-    expect(() => haproxyModel(parse({ haproxy_api_group: 'servers' }), inv())).toThrow(EmptyGroupError);
-    expect(() => haproxyModel(parse({ haproxy_ingress_group: 'nodes' }), inv())).toThrow(/"nodes" \(haproxy_ingress_group\) has no hosts/);
-    expect(() => haproxyModel(parse({ haproxy_ingress_group: 'nodes', haproxy_ingress_enabled: false }), inv())).not.toThrow();
+    expect(() => haproxyModel(parse({ haproxy_api_group: 'servers' }), lookup())).toThrow(EmptyGroupError);
+    expect(() => haproxyModel(parse({ haproxy_ingress_group: 'nodes' }), lookup())).toThrow(/"nodes" \(haproxy_ingress_group\) has no hosts/);
+    expect(() => haproxyModel(parse({ haproxy_ingress_group: 'nodes', haproxy_ingress_enabled: false }), lookup())).not.toThrow();
   });
 
   it('masks credentials for diffs: the known value and any stats auth / userlist password', () => {
@@ -246,7 +300,11 @@ describe('haproxy backends from the inventory', () => {
 // ---- task decisions over FakeTransport ----------------------------------------------------
 
 function ctxFor(t: FakeTransport, o: { vars?: Record<string, unknown>; check?: boolean; diff?: boolean; facts?: Partial<Facts> } = {}): HostCtx<HaproxyVars> {
-  return makeHostCtx({
+  return makeHostCtx(ctxInput(t, o)) as HostCtx<HaproxyVars>;
+}
+
+function ctxInput(t: FakeTransport, o: { vars?: Record<string, unknown>; check?: boolean; diff?: boolean; facts?: Partial<Facts> } = {}) {
+  return {
     host: 'loadbalancer1',
     transport: t,
     facts: { ...debianFacts, ...o.facts },
@@ -260,7 +318,7 @@ function ctxFor(t: FakeTransport, o: { vars?: Record<string, unknown>; check?: b
     registered: {},
     factsOf: () => undefined,
     log: () => {},
-  }) as HostCtx<HaproxyVars>;
+  };
 }
 
 const CFG = '/etc/haproxy/haproxy.cfg';
