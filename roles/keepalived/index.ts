@@ -4,16 +4,15 @@
 // The config is checked with `keepalived -t` on the temp file before it replaces the live one;
 // a change reloads keepalived (SIGHUP: the VIPs stay where they are, no failover flap).
 import { ops } from '../../lib/ops/index.ts';
-import { failed, type OpContext, type OpResult } from '../../lib/ops/types.ts';
+import { failed, type OpResult } from '../../lib/ops/types.ts';
 import { defineRole, type HostCtx, type Task } from '../../lib/run/types.ts';
-import { quote } from '../../lib/shell/quote.ts';
 import { keepalivedModel, ModelError } from './model.ts';
 import { maskKeepalivedSecrets, renderKeepalivedConfig } from './templates.ts';
 import { keepalivedVars, type KeepalivedVars } from './vars.ts';
 
 export { keepalivedVars, type KeepalivedVars, type Vip } from './vars.ts';
 export { renderKeepalivedConfig, maskKeepalivedSecrets, type KeepalivedConfigInput } from './templates.ts';
-export { keepalivedModel, interfaceFor, initialState, ownAddress, subnetPrefix, ModelError, CHECK_NAME } from './model.ts';
+export { keepalivedModel, interfaceFor, initialState, ownAddress, priorityOf, subnetPrefix, ModelError, CHECK_NAME } from './model.ts';
 
 type Ctx = HostCtx<KeepalivedVars>;
 
@@ -21,11 +20,6 @@ export const KEEPALIVED_SERVICE = 'keepalived';
 export const RELOAD_HANDLER = 'reload keepalived';
 /** keepalived 2.x (bookworm: 2.2.7) exits non-zero (5) when the config has errors. */
 export const KEEPALIVED_VALIDATE = 'keepalived -t -f %s';
-
-async function readCurrent(ctx: OpContext, path: string): Promise<string> {
-  const r = await ctx.transport.exec(`if [ -f ${quote(path)} ]; then cat ${quote(path)}; fi`, { sudo: ctx.become ? ctx.become : undefined, probe: true });
-  return r.code === 0 ? r.stdout : '';
-}
 
 /**
  * Write the config. It holds the VRRP password: written with noLog, and under --diff the
@@ -35,12 +29,14 @@ export async function writeConfig(ctx: Ctx): Promise<OpResult> {
   const v = ctx.vars;
   let content: string;
   try {
-    content = renderKeepalivedConfig(keepalivedModel({ host: ctx.host, vars: v, inventory: ctx.inventory, facts: ctx.facts }));
+    content = renderKeepalivedConfig(keepalivedModel({ host: ctx.host, vars: v, lookup: ctx, facts: ctx.facts }));
   } catch (e) {
     if (e instanceof ModelError) return failed(e.message);
     throw e;
   }
-  const before = ctx.diff ? await readCurrent(ctx, v.keepalived_config_path) : undefined;
+  // The current file ('' when absent), read only for --diff: a probe, so it runs in --check.
+  const current = ctx.diff ? await ctx.$.read`if [ -f ${v.keepalived_config_path} ]; then cat ${v.keepalived_config_path}; fi`.nothrow() : undefined;
+  const before = current && (current.ok ? current.stdout : '');
   const r = await ctx.run(
     ops.file(v.keepalived_config_path, content, { mode: '0600', owner: 'root', group: 'root', validate: KEEPALIVED_VALIDATE, noLog: true }),
   );

@@ -1,28 +1,20 @@
 // From variables, facts and the inventory to the keepalived model: which interface holds the
 // host's address, who the unicast peers are, and who starts as MASTER. Pure, so the decisions
-// are unit-tested without a host.
+// are unit-tested without a host. Addresses are the ones peers use (lookup.addressOf:
+// drover_peer_address, else ansible_host); peers' priorities are their merged variables
+// (inventory < play vars < -e), parsed by this role's own schema.
 import { isIP } from 'node:net';
 import type { Facts } from '../../lib/facts/types.ts';
-import type { Inventory } from '../../lib/inventory/types.ts';
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 import type { KeepalivedConfigInput } from './templates.ts';
-import type { KeepalivedVars } from './vars.ts';
+import { priority as prioritySchema, type KeepalivedVars } from './vars.ts';
 
 export const CHECK_NAME = 'chk_haproxy';
 
-/** Hosts of a group (children included, as host.groups lists ancestors), in inventory order. */
-export function groupHosts(inventory: Inventory, group: string): string[] {
-  return [...inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name);
-}
-
-function ansibleHost(inventory: Inventory, host: string): string | undefined {
-  const v = inventory.hosts.get(host)?.vars.ansible_host;
-  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
-}
-
-/** The host's own IP: ansible_host when it is an IP, else the default-route address from facts. */
-export function ownAddress(inventory: Inventory, host: string, facts: Facts): string | undefined {
-  const a = ansibleHost(inventory, host);
-  if (a && isIP(a)) return a;
+/** The host's own IP: its peer address when that is an IP, else the default-route address from facts. */
+export function ownAddress(lookup: InventoryLookup, host: string, facts: Facts): string | undefined {
+  const a = lookup.addressOf(host);
+  if (isIP(a)) return a;
   if (isIP(host)) return host;
   return facts.defaultIpv4 ?? undefined;
 }
@@ -38,9 +30,13 @@ export function interfaceFor(facts: Facts, address: string): { name: string; pre
   return undefined;
 }
 
-function priorityOf(inventory: Inventory, host: string): number {
-  const p = inventory.hosts.get(host)?.vars.keepalived_priority;
-  return typeof p === 'number' ? p : typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : 100;
+/** A peer's keepalived_priority as its own run parses it (default 100). */
+export function priorityOf(lookup: InventoryLookup, host: string): number {
+  const p = lookup.varsOf(host).keepalived_priority;
+  if (p === undefined || p === null) return 100;
+  const r = prioritySchema.safeParse(p);
+  if (!r.success) throw new ModelError(`keepalived_priority of peer ${host} is ${JSON.stringify(p)}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
 }
 
 /**
@@ -57,12 +53,12 @@ export function subnetPrefix(facts: Facts, iface: string, vip: string, own: stri
 }
 
 /** MASTER when this host's priority is strictly the highest of the group (ties: the first host). */
-export function initialState(inventory: Inventory, host: string, group: string, priority: number): 'MASTER' | 'BACKUP' {
-  const members = groupHosts(inventory, group);
+export function initialState(lookup: InventoryLookup, host: string, group: string, priority: number): 'MASTER' | 'BACKUP' {
+  const members = lookup.hostsOf(group);
   const me = members.indexOf(host);
   for (const [i, p] of members.entries()) {
     if (p === host) continue;
-    const other = priorityOf(inventory, p);
+    const other = priorityOf(lookup, p);
     if (other > priority || (other === priority && (me < 0 || i < me))) return 'BACKUP';
   }
   return 'MASTER';
@@ -75,12 +71,12 @@ export class ModelError extends Error {
 export interface ModelInput {
   host: string;
   vars: KeepalivedVars;
-  inventory: Inventory;
+  lookup: InventoryLookup;
   facts: Facts;
 }
 
-export function keepalivedModel({ host, vars: v, inventory, facts }: ModelInput): KeepalivedConfigInput {
-  const own = ownAddress(inventory, host, facts);
+export function keepalivedModel({ host, vars: v, lookup, facts }: ModelInput): KeepalivedConfigInput {
+  const own = ownAddress(lookup, host, facts);
   const found = own ? interfaceFor(facts, own) : undefined;
   const iface = v.keepalived_interface ?? found?.name;
   if (!iface) {
@@ -98,12 +94,12 @@ export function keepalivedModel({ host, vars: v, inventory, facts }: ModelInput)
 
   let unicast: KeepalivedConfigInput['unicast'];
   if (v.keepalived_unicast) {
-    if (!own) throw new ModelError('keepalived_unicast needs this host\'s IP address (ansible_host or a default route)');
-    const peers = groupHosts(inventory, v.keepalived_group).filter((h) => h !== host);
+    if (!own) throw new ModelError('keepalived_unicast needs this host\'s IP address (drover_peer_address, ansible_host or a default route)');
+    const peers = lookup.hostsOf(v.keepalived_group).filter((h) => h !== host);
     if (!peers.length) throw new ModelError(`keepalived_unicast: group "${v.keepalived_group}" has no other host to peer with`);
     const addrs = peers.map((p) => {
-      const a = ansibleHost(inventory, p) ?? p;
-      if (!isIP(a)) throw new ModelError(`keepalived_unicast: peer ${p} has no IP address (ansible_host is "${a}")`);
+      const a = lookup.addressOf(p);
+      if (!isIP(a)) throw new ModelError(`keepalived_unicast: peer ${p} has no IP address (its address is "${a}": set drover_peer_address or ansible_host)`);
       return a;
     });
     unicast = { src: own, peers: addrs };
@@ -112,7 +108,7 @@ export function keepalivedModel({ host, vars: v, inventory, facts }: ModelInput)
   return {
     routerId: host,
     instance: v.keepalived_instance_name,
-    state: v.keepalived_state ?? (v.keepalived_preempt ? initialState(inventory, host, v.keepalived_group, v.keepalived_priority) : 'BACKUP'),
+    state: v.keepalived_state ?? (v.keepalived_preempt ? initialState(lookup, host, v.keepalived_group, v.keepalived_priority) : 'BACKUP'),
     interface: iface,
     virtualRouterId: v.keepalived_virtual_router_id,
     priority: v.keepalived_priority,

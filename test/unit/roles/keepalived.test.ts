@@ -4,6 +4,7 @@ import { parseInventoryText } from '../../../lib/inventory/index.ts';
 import type { Inventory } from '../../../lib/inventory/types.ts';
 import type { OpResult } from '../../../lib/ops/types.ts';
 import { makeHostCtx } from '../../../lib/run/context.ts';
+import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx } from '../../../lib/run/types.ts';
 import { clearSecrets, redact, REDACTED } from '../../../lib/secrets/redact.ts';
 import keepalivedDefault, {
@@ -60,7 +61,7 @@ function varsFor(host: string, extra: Record<string, unknown> = {}, inventory = 
 }
 
 const model = (host: string, extra: Record<string, unknown> = {}, facts = host === 'loadbalancer1' ? LB1_FACTS : LB2_FACTS, inventory = inv()) =>
-  keepalivedModel({ host, vars: varsFor(host, extra, inventory), inventory, facts });
+  keepalivedModel({ host, vars: varsFor(host, extra, inventory), lookup: inventoryLookup(inventory), facts });
 
 const GOLDEN_LB1 = `# Managed by drover (role keepalived): local changes are overwritten.
 global_defs {
@@ -148,6 +149,84 @@ describe('keepalived vars', () => {
   });
 });
 
+describe('keepalived vars as INI and -e spell them', () => {
+  it('parses "yes"/"no" flags, numeric strings and durations in seconds', () => {
+    const v = keepalivedVars.parse({
+      keepalived_vips: [{ name: 'api', address: '10.0.0.5', ports: ['6443'], prefix: '24' }],
+      keepalived_unicast: 'yes',
+      keepalived_preempt: 'no',
+      keepalived_priority: '150',
+      keepalived_virtual_router_id: '52',
+      keepalived_advert_int: '500ms',
+      keepalived_preempt_delay: '5',
+      keepalived_check_interval: '2s',
+      keepalived_check_fall: '3',
+      keepalived_check_rise: '1',
+      keepalived_check_weight: '-20',
+    });
+    expect(v).toMatchObject({
+      keepalived_unicast: true,
+      keepalived_preempt: false,
+      keepalived_priority: 150,
+      keepalived_virtual_router_id: 52,
+      keepalived_advert_int: 0.5,
+      keepalived_preempt_delay: 5,
+      keepalived_check_interval: 2,
+      keepalived_check_fall: 3,
+      keepalived_check_rise: 1,
+      keepalived_check_weight: -20,
+    });
+    expect(v.keepalived_vips[0]).toMatchObject({ ports: [6443], prefix: 24 });
+    const vip = [{ name: 'a', address: '10.0.0.5' }];
+    expect(keepalivedVars.safeParse({ keepalived_vips: vip, keepalived_unicast: 'sometimes' }).success).toBe(false);
+    expect(keepalivedVars.safeParse({ keepalived_vips: vip, keepalived_priority: '255' }).success).toBe(false);
+    expect(keepalivedVars.safeParse({ keepalived_vips: vip, keepalived_check_interval: '1500ms' }).success).toBe(false);
+  });
+});
+
+describe('keepalived peers from the lookup', () => {
+  it('unicast peers and the source address use drover_peer_address over ansible_host', () => {
+    const i = inv();
+    i.hosts.get('loadbalancer1')!.vars.drover_peer_address = '192.168.60.30';
+    i.hosts.get('loadbalancer2')!.vars.drover_peer_address = '192.168.60.31';
+    const facts = factsWith({ lo: ['127.0.0.1/8'], eth0: ['10.17.4.30/24'], eth1: ['192.168.60.30/24'] });
+    const text = renderKeepalivedConfig(model('loadbalancer1', { keepalived_unicast: true }, facts, i));
+    expect(text).toContain('    unicast_src_ip 192.168.60.30\n    unicast_peer {\n        192.168.60.31\n    }\n');
+    expect(text).toContain('    interface eth1\n');
+    expect(text).not.toContain('10.17.4.31');
+  });
+
+  it("reads a peer's priority from its merged vars (play vars, -e), not the raw inventory", () => {
+    const inventory = inv();
+    const merged = (over: Record<string, unknown>) => (h: string) => ({ ...inventory.hosts.get(h)!.vars, ...(h === 'loadbalancer2' ? over : {}) });
+    // Inventory: loadbalancer1 150 > loadbalancer2 100, so loadbalancer1 starts as MASTER.
+    const base = inventoryLookup(inventory, merged({}));
+    expect(initialState(base, 'loadbalancer1', 'loadbalancers', 150)).toBe('MASTER');
+    // -e keepalived_priority=200 (a string, as -e and INI give it) for loadbalancer2: it wins.
+    const raised = inventoryLookup(inventory, merged({ keepalived_priority: '200' }));
+    expect(initialState(raised, 'loadbalancer1', 'loadbalancers', 150)).toBe('BACKUP');
+    const m = keepalivedModel({ host: 'loadbalancer1', vars: varsFor('loadbalancer1', {}, inventory), lookup: raised, facts: LB1_FACTS });
+    expect(m.state).toBe('BACKUP');
+    // A peer's bad priority is an error naming the peer, not a silent default.
+    const bad = inventoryLookup(inventory, merged({ keepalived_priority: 'high' }));
+    expect(() => keepalivedModel({ host: 'loadbalancer1', vars: varsFor('loadbalancer1', {}, inventory), lookup: bad, facts: LB1_FACTS })).toThrow(
+      /keepalived_priority of peer loadbalancer2 is "high"/,
+    );
+  });
+
+  it('the config task sees play vars of the peer through the context', async () => {
+    const t = withConfig(undefined);
+    const inventory = inv();
+    const ctx = makeHostCtx({
+      ...ctxInput(t),
+      varsOf: (h) => (h === 'loadbalancer2' ? { ...inventory.hosts.get(h)!.vars, keepalived_priority: 220 } : undefined),
+    }) as HostCtx<KeepalivedVars>;
+    const r = await writeConfig(ctx);
+    expect(r.status).toBe('changed');
+    expect(t.files.get(CFG)?.content.toString()).toContain('    state BACKUP\n');
+  });
+});
+
 describe('keepalived model and template', () => {
   it('renders the golden config for loadbalancer1 (MASTER, multicast, interface and prefix from facts)', () => {
     expect(renderKeepalivedConfig(model('loadbalancer1'))).toBe(GOLDEN_LB1);
@@ -199,7 +278,7 @@ describe('keepalived model and template', () => {
   });
 
   it('chooses the initial state from the group priorities (ties: the first host)', () => {
-    const i = inv();
+    const i = inventoryLookup(inv());
     expect(initialState(i, 'loadbalancer1', 'loadbalancers', 150)).toBe('MASTER');
     expect(initialState(i, 'loadbalancer2', 'loadbalancers', 100)).toBe('BACKUP');
     expect(initialState(i, 'loadbalancer2', 'loadbalancers', 200)).toBe('MASTER');
@@ -217,7 +296,7 @@ describe('keepalived model and template', () => {
     expect(w).toContain('    script "/usr/bin/pidof haproxy"\n    interval 1\n    fall 2\n    rise 2\n    weight -60\n}');
     const inventory = inv();
     const noAuth = renderKeepalivedConfig(
-      keepalivedModel({ host: 'loadbalancer1', vars: keepalivedVars.parse(inventory.hosts.get('loadbalancer1')!.vars), inventory, facts: LB1_FACTS }),
+      keepalivedModel({ host: 'loadbalancer1', vars: keepalivedVars.parse(inventory.hosts.get('loadbalancer1')!.vars), lookup: inventoryLookup(inventory), facts: LB1_FACTS }),
     );
     expect(noAuth).not.toContain('authentication');
   });
@@ -233,8 +312,12 @@ describe('keepalived model and template', () => {
 const CFG = '/etc/keepalived/keepalived.conf';
 
 function ctxFor(t: FakeTransport, o: { check?: boolean; diff?: boolean; extra?: Record<string, unknown> } = {}): HostCtx<KeepalivedVars> {
+  return makeHostCtx(ctxInput(t, o)) as HostCtx<KeepalivedVars>;
+}
+
+function ctxInput(t: FakeTransport, o: { check?: boolean; diff?: boolean; extra?: Record<string, unknown> } = {}) {
   const inventory = inv();
-  return makeHostCtx({
+  return {
     host: 'loadbalancer1',
     transport: t,
     facts: LB1_FACTS,
@@ -248,7 +331,7 @@ function ctxFor(t: FakeTransport, o: { check?: boolean; diff?: boolean; extra?: 
     registered: {},
     factsOf: () => undefined,
     log: () => {},
-  }) as HostCtx<KeepalivedVars>;
+  };
 }
 
 function withConfig(current: string | undefined): FakeTransport {
