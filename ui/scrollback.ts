@@ -3,7 +3,7 @@
 // Printed once above the live area and never redrawn, so they are plain strings, styled with
 // escape codes (style.ts), not Ink components.
 import type { RecapEvent } from '../lib/report/events.ts';
-import { diffLines } from './diff-lines.ts';
+import { diffLines } from '../lib/report/diff.ts';
 import { formatDuration, STATUS_COLOR, tailLines, taskLabel, type Color } from './format.ts';
 import type { SlowTask, StaticItem, TaskResult } from './state.ts';
 import { paint, type Style } from './style.ts';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { quote } from '../shell/quote.ts';
-import { isText } from './diff.ts';
+import { isText } from './text.ts';
 import { defineOp, mustRun, OpFailure, sudoOf } from './exec.ts';
 import { parseProbe } from './probe.ts';
 import { changed, ok, skipped, type Op } from './types.ts';

@@ -55,7 +55,7 @@ export { authorizedKey, decideAuthorizedKey, type AuthorizedKeyOptions } from '.
 export { blockInFile, blockMarkers, decideBlockInFile, type BlockInFileOptions } from './blockInFile.ts';
 export { command, guardReason, type CommandOptions } from './command.ts';
 export { applyDecision, type Decision, type PutPlan } from './decision.ts';
-export { renderFileDiff, unifiedDiff } from './diff.ts';
+export { isText } from './text.ts';
 export { directory, decideDirectory, type DirectoryOptions } from './directory.ts';
 export { download, decideDownload, type DownloadOptions } from './download.ts';
 export { defineOp, OpFailure } from './exec.ts';

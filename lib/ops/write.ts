@@ -2,7 +2,7 @@
 // edits, persisted sysctl/module files): compare sha256 and attributes, plan a put or a chmod.
 import { createHash } from 'node:crypto';
 import { quote } from '../shell/quote.ts';
-import { isText } from './diff.ts';
+import { isText } from './text.ts';
 import type { Decision } from './decision.ts';
 import { formatMode, idMatches } from './mode.ts';
 import type { FileState } from './probe.ts';

@@ -1,81 +1,82 @@
-// A small unified diff (line based, 3 lines of context) for --diff output. Common prefix and
-// suffix are trimmed first; the middle uses an LCS table unless it is too large, in which
-// case the whole middle is shown as removed-then-added (still correct, just less minimal).
+// The one line diff of the project (--diff in the plain reporter, the UI's scroll-back and the
+// ops' FileDiff rendering), on jsdiff's structuredPatch: hunks with `context` lines around each
+// change, rendered in `diff -u`'s format.
+import { structuredPatch } from 'diff';
+import type { FileDiff } from '../ops/types.ts';
 
-const MAX_CELLS = 4_000_000;
-
-type Op = { kind: ' ' | '-' | '+'; line: string };
-
-function splitLines(s: string): string[] {
-  if (s === '') return [];
-  const lines = s.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
+export interface Hunk {
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** ' x', '-x', '+x', or '\ No newline at end of file'. */
+  lines: string[];
 }
 
-function middleOps(a: string[], b: string[]): Op[] {
-  const n = a.length;
-  const m = b.length;
-  if (n * m > MAX_CELLS) return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
-  // lcs[i][j] = LCS length of a[i..] and b[j..]
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const ops: Op[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      ops.push({ kind: ' ', line: a[i]! });
-      i++;
-      j++;
-    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) ops.push({ kind: '-', line: a[i++]! });
-    else ops.push({ kind: '+', line: b[j++]! });
-  }
-  while (i < n) ops.push({ kind: '-', line: a[i++]! });
-  while (j < m) ops.push({ kind: '+', line: b[j++]! });
-  return ops;
-}
-
-/** Unified diff lines (with ---/+++ headers); empty when the texts are equal. */
-export function unifiedDiff(before: string, after: string, path: string, context = 3): string[] {
+export function diffHunks(before: string, after: string, context = 3): Hunk[] {
   if (before === after) return [];
-  const a = splitLines(before);
-  const b = splitLines(after);
-  let pre = 0;
-  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
-  let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const ops: Op[] = [
-    ...a.slice(0, pre).map((line) => ({ kind: ' ' as const, line })),
-    ...middleOps(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf)),
-    ...a.slice(a.length - suf).map((line) => ({ kind: ' ' as const, line })),
-  ];
+  return structuredPatch('before', 'after', before, after, '', '', { context }).hunks;
+}
+
+/** `diff -u` range: a zero-length range names the line before it; a count of 1 is implied. */
+function range(start: number, count: number): string {
+  if (count === 0) return `${start - 1},0`;
+  return count === 1 ? `${start}` : `${start},${count}`;
+}
+
+/** Unified diff lines with ---/+++ headers; [] when the texts are equal. */
+export function unifiedDiffLines(before: string, after: string, path = 'file', context = 3): string[] {
+  const hunks = diffHunks(before, after, context);
+  if (!hunks.length) return [];
   const out = [`--- ${path} (before)`, `+++ ${path} (after)`];
-  // Group changes with their context into hunks.
-  const changed = ops.map((o, k) => (o.kind !== ' ' ? k : -1)).filter((k) => k >= 0);
-  if (changed.length === 0) {
-    out.push('@@ whitespace/newline at end of file differs @@');
-    return out;
-  }
-  let h = 0;
-  while (h < changed.length) {
-    const start = Math.max(0, changed[h]! - context);
-    let end = changed[h]!;
-    while (h + 1 < changed.length && changed[h + 1]! - end <= context * 2) end = changed[++h]!;
-    end = Math.min(ops.length - 1, end + context);
-    h++;
-    // Line numbers of the hunk in before/after.
-    let la = 1;
-    let lb = 1;
-    for (let k = 0; k < start; k++) {
-      if (ops[k]!.kind !== '+') la++;
-      if (ops[k]!.kind !== '-') lb++;
-    }
-    const slice = ops.slice(start, end + 1);
-    const ca = slice.filter((o) => o.kind !== '+').length;
-    const cb = slice.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${ca ? la : la - 1},${ca} +${cb ? lb : lb - 1},${cb} @@`);
-    for (const o of slice) out.push(o.kind + o.line);
-  }
+  for (const h of hunks) out.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines);
   return out;
+}
+
+/** Unified diff as text ('' when equal). */
+export function unifiedDiff(before: string, after: string, options: { path?: string; context?: number } = {}): string {
+  const lines = unifiedDiffLines(before, after, options.path, options.context);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** Render a FileDiff (as ops return them) for display. */
+export function renderFileDiff(d: FileDiff, context?: number): string {
+  return unifiedDiff(d.before, d.after, { path: d.path, context });
+}
+
+export type DiffLine = { kind: 'add' | 'del' | 'ctx'; text: string } | { kind: 'gap'; count: number };
+
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  const n = text.split('\n').length;
+  return text.endsWith('\n') ? n - 1 : n;
+}
+
+/**
+ * The same hunks as typed lines for the UI: unchanged lines between hunks fold into one
+ * `gap`, and past `maxLines` the rest folds into a final gap.
+ */
+export function diffLines(before: string, after: string, opts: { context?: number; maxLines?: number } = {}): DiffLine[] {
+  const maxLines = opts.maxLines ?? 200;
+  const hunks = diffHunks(before, after, opts.context ?? 3);
+  const out: DiffLine[] = [];
+  let nextOld = 1;
+  for (const h of hunks) {
+    // jsdiff's oldStart is the first old line the hunk touches (for a pure insertion, the
+    // line it goes before), so the lines before it are unchanged.
+    const first = h.oldStart;
+    if (first > nextOld) out.push({ kind: 'gap', count: first - nextOld });
+    for (const l of h.lines) {
+      if (l.startsWith('\\')) continue;
+      out.push({ kind: l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : 'ctx', text: l.slice(1) });
+    }
+    nextOld = first + h.oldLines;
+  }
+  const total = lineCount(before);
+  if (hunks.length && total >= nextOld) out.push({ kind: 'gap', count: total - nextOld + 1 });
+  if (out.length <= maxLines) return out;
+  const kept = out.slice(0, maxLines);
+  const rest = out.slice(maxLines).reduce((sum, l) => sum + (l.kind === 'gap' ? l.count : 1), 0);
+  kept.push({ kind: 'gap', count: rest });
+  return kept;
 }

@@ -2,7 +2,7 @@
 // grep-friendly: each result line starts with a keyword and carries host, role, task,
 // status and duration (format in README.md). No colours, no cursor movement.
 import { redact } from '../secrets/redact.ts';
-import { unifiedDiff } from './diff.ts';
+import { unifiedDiffLines } from './diff.ts';
 import type { DroverEvent, EventOf, EventSink } from './events.ts';
 import { formatDuration, indentBlock, taskLabel, type OutStream } from './format.ts';
 import { formatRecap, SlowestTasks } from './recap-format.ts';
@@ -79,7 +79,7 @@ export class PlainReporter implements EventSink {
       if (e.stdout?.trim() && ((failed && this.failedStdout) || this.verbosity >= 2)) lines.push('    stdout:', ...indentBlock(e.stdout, '      '));
     }
     if (this.diff && e.diff?.length) {
-      for (const d of e.diff) lines.push(...unifiedDiff(d.before, d.after, d.path).map((l) => '    ' + l));
+      for (const d of e.diff) lines.push(...unifiedDiffLines(d.before, d.after, d.path).map((l) => '    ' + l));
     }
     return lines;
   }

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DroverEvent } from '../../../lib/report/events.ts';
-import { unifiedDiff } from '../../../lib/report/diff.ts';
 import { PlainReporter } from '../../../lib/report/plain.ts';
 import { formatRecap } from '../../../lib/report/recap-format.ts';
 import { redactingSink } from '../../../lib/report/redacting-sink.ts';
@@ -148,19 +147,5 @@ describe('redactingSink', () => {
     expect(redactingSink(sink)).toBe(sink);
     sink.emit({ ...base, type: 'task_end', task: 't', status: 'failed', durationMs: 1, msg: 'x pa55word! y', diff: [{ path: '/p', before: 'pa55word!', after: '' }] });
     expect(JSON.stringify(seen)).not.toContain('pa55word!');
-  });
-});
-
-describe('unifiedDiff', () => {
-  it('matches diff -u hunks', () => {
-    const a = Array.from({ length: 10 }, (_, i) => `l${i + 1}`).join('\n') + '\n';
-    const b = a.replace('l3\n', 'l3x\n') + 'l11\n';
-    expect(unifiedDiff(a, b, 'f')).toEqual([
-      '--- f (before)', '+++ f (after)',
-      '@@ -1,6 +1,6 @@', ' l1', ' l2', '-l3', '+l3x', ' l4', ' l5', ' l6',
-      '@@ -8,3 +8,4 @@', ' l8', ' l9', ' l10', '+l11',
-    ]);
-    expect(unifiedDiff('same', 'same', 'f')).toEqual([]);
-    expect(unifiedDiff('', 'new\n', 'f')).toEqual(['--- f (before)', '+++ f (after)', '@@ -0,0 +1,1 @@', '+new']);
   });
 });
