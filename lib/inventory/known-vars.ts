@@ -102,6 +102,8 @@ export const CONNECTION_VARS: Readonly<Record<string, VarSpec>> = {
   ansible_ssh_timeout: S.seconds,
   drover_connect_timeout: S.seconds,
   drover_keepalive_interval: S.secondsOrZero,
+  /** Default bound of a command that gives no timeout of its own (0: none). */
+  drover_command_timeout: S.secondsOrZero,
   drover_max_sessions: S.sessions,
   drover_agent: S.path,
   drover_proxy_jump: S.text,
@@ -177,6 +179,8 @@ export function validateVar(name: string, value: unknown, pos: SourcePos): void 
   if (spec) {
     const secret = isSecretVar(name);
     if (secret) registerSecret(value);
+    // A Jinja template is checked once rendered (jinja-resolve.ts evaluateInventory).
+    if (typeof value === 'string' && /\{\{|\{%/.test(value)) return;
     const r = spec.schema.safeParse(value);
     if (!r.success) {
       const custom = r.error.issues.find((i) => i.code === 'custom');

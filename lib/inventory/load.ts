@@ -7,6 +7,7 @@ import { detectFormat, type InventoryFormat } from './detect.ts';
 import { parseIniInventoryText } from './ini-format.ts';
 import { looksLikeHostList, parseHostList } from './list-format.ts';
 import { RawInventory } from './raw.ts';
+import { evaluateInventory } from './jinja-resolve.ts';
 import { parseJsonInventoryText } from './terraform-format.ts';
 import type { Inventory } from './types.ts';
 import { loadVarsDirs } from './vars-files.ts';
@@ -23,7 +24,7 @@ function parseInto(raw: RawInventory, text: string, file: string, format?: Inven
 export function parseInventoryText(text: string, file: string, format?: InventoryFormat): Inventory {
   const raw = new RawInventory();
   parseInto(raw, text, file, format);
-  return compileInventory(raw, [file]);
+  return evaluateInventory(compileInventory(raw, [file]));
 }
 
 // Ansible skips these in an inventory folder.
@@ -36,7 +37,10 @@ const SKIP = /(~|\.orig|\.bak|\.cfg|\.retry|\.pyc|\.pyo|\.md|\.txt)$/i;
  * when no such path exists. Vars folders beside each file are read after all sources, so
  * they apply to groups and hosts from any of them.
  */
-export async function loadInventory(sources: string[], opts: { cwd?: string } = {}): Promise<Inventory> {
+export async function loadInventory(
+  sources: string[],
+  opts: { cwd?: string; extraVars?: Record<string, unknown>; templates?: 'evaluate' | 'keep' } = {},
+): Promise<Inventory> {
   const cwd = opts.cwd ?? process.cwd();
   const raw = new RawInventory();
   const varsDirs: string[] = [];
@@ -66,7 +70,9 @@ export async function loadInventory(sources: string[], opts: { cwd?: string } = 
     }
   }
   for (const dir of new Set(varsDirs)) await loadVarsDirs(raw, dir, (p) => displayPath(cwd, p));
-  return compileInventory(raw, sources);
+  const inv = compileInventory(raw, sources);
+  // Jinja in values, per host (jinja-resolve.ts); 'keep' shows them unevaluated (drover inventory --raw).
+  return opts.templates === 'keep' ? inv : evaluateInventory(inv, { cwd, ...(opts.extraVars ? { extraVars: opts.extraVars } : {}) });
 }
 
 /** Errors name files as the user gave them: relative to cwd when inside it. */

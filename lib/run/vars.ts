@@ -4,6 +4,7 @@
 // fix the right file; it is raised before any host is touched.
 import type { z } from 'zod';
 import { InputError, type SourcePos } from '../errors.ts';
+import { findUnresolved } from '../inventory/jinja-resolve.ts';
 import type { InventoryHost } from '../inventory/types.ts';
 import type { Play, Role } from './types.ts';
 
@@ -34,6 +35,9 @@ export function mergeHostVars(
 /** Parse one role's variables for one host; throws InputError on the first bad key. */
 export function parseRoleVars(role: Role, host: string, merged: MergedVars): unknown {
   const res = (role.vars as z.ZodType).safeParse(merged.vars);
+  // An inventory template that could not be evaluated at load (it needs a fact): an error once a role uses it.
+  const unresolved = res.success ? findUnresolved(res.data) : findUnresolved(merged.vars, res.error.issues.map((i) => String(i.path[0])));
+  if (unresolved) throw unresolved.error();
   if (res.success) return res.data;
   const issue = res.error.issues[0]!;
   const key = issue.path.length ? issue.path.map(String).join('.') : undefined;
