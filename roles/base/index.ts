@@ -4,10 +4,12 @@
 // and an optional nftables allow-list (the K3s API only from LAN/VPN).
 import { isIP } from 'node:net';
 import type { Facts } from '../../lib/facts/types.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
-import type { OpResult } from '../../lib/ops/types.ts';
+import { changed, failed, ok, type OpResult } from '../../lib/ops/types.ts';
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 import { defineRole, type HostCtx, type Task } from '../../lib/run/types.ts';
-import { hostAddress, planNtp } from './ntp.ts';
+import { planNtp } from './ntp.ts';
 import {
   chronyConf,
   chronyContainerDropIn,
@@ -22,7 +24,10 @@ import {
 } from './templates.ts';
 import { baseVars, type BaseVars } from './vars.ts';
 
-export { baseVars, type BaseVars } from './vars.ts';
+export { baseVars, type BaseVars, type AdminUser } from './vars.ts';
+// Role base's nftables allow-list, for roles that add rules to it (k3s-prereqs): the table,
+// the include directory it loads, and its port syntax.
+export { NFT_INCLUDE_DIR, NFT_TABLE, parsePorts, portText } from './templates.ts';
 
 type Ctx = HostCtx<BaseVars>;
 
@@ -53,10 +58,11 @@ export function packageList(v: BaseVars): string[] {
   return [...new Set([...v.base_packages, ...extra.filter((p): p is string => !!p)])];
 }
 
-/** Every inventory host whose address is an IP, for /etc/hosts. */
-export function hostEntries(ctx: Pick<Ctx, 'inventory'>): HostEntry[] {
-  return [...ctx.inventory.hosts.keys()]
-    .map((name) => ({ name, address: hostAddress(ctx.inventory, name) }))
+/** Every inventory host whose peer address (drover_peer_address, else ansible_host) is an IP, for /etc/hosts. */
+export function hostEntries(lookup: Pick<InventoryLookup, 'hostsOf' | 'addressOf'>): HostEntry[] {
+  return lookup
+    .hostsOf('all')
+    .map((name) => ({ name, address: lookup.addressOf(name) }))
     .filter((e) => isIP(e.address) !== 0);
 }
 
@@ -73,6 +79,15 @@ const nftWhen = (ctx: Ctx) => ctx.vars.base_nftables_enabled || 'nftables allow-
 export function chronyContainerNote(container: string): string {
   return `chronyd runs with -x in this container (${container}): it polls its servers and serves time but cannot set the clock (no CAP_SYS_TIME)`;
 }
+
+/** Our table is in the kernel, or /etc/nftables.conf is loaded (a read-only probe first). */
+const rulesetLoaded = defineOp(async (ctx) => {
+  const table = await ctx.$.read`nft list table inet ${NFT_TABLE}`.quiet().nothrow();
+  if (table.ok) return ok(`table inet ${NFT_TABLE} is loaded`);
+  if (ctx.check) return changed(`would run: nft -f ${NFTABLES_CONF} (table inet ${NFT_TABLE} is not loaded)`);
+  await ctx.$`nft -f ${NFTABLES_CONF}`;
+  return changed(`loaded ${NFTABLES_CONF} (table inet ${NFT_TABLE} was not loaded)`, { commands: [`nft -f ${NFTABLES_CONF}`] });
+});
 
 const tasks: Task<BaseVars>[] = [
   {
@@ -145,8 +160,8 @@ const tasks: Task<BaseVars>[] = [
       // Not (or no longer) a container: chronyd sets the clock as usual.
       const r = await ctx.run(ops.absent(`/etc/systemd/system/${dropIn}`));
       if (r.status !== 'changed' || ctx.check) return r;
-      const reload = await ctx.run(ops.command('systemctl daemon-reload'));
-      return reload.status === 'failed' ? reload : r;
+      const reload = await ctx.$`systemctl daemon-reload`.nothrow();
+      return reload.ok ? r : failed(`systemctl daemon-reload failed (rc ${reload.exitCode}): ${reload.stderr.trim()}`, { rc: reload.exitCode, stderr: reload.stderr });
     },
   },
   {
@@ -155,7 +170,7 @@ const tasks: Task<BaseVars>[] = [
     notify: 'restart chrony',
     run: async (ctx) => {
       const p = platform(ctx.facts);
-      const plan = planNtp({ host: ctx.host, inventory: ctx.inventory, vars: ctx.vars, interfaces: ctx.facts.interfaces, defaultIpv4: ctx.facts.defaultIpv4 });
+      const plan = planNtp({ host: ctx.host, lookup: ctx, vars: ctx.vars, interfaces: ctx.facts.interfaces, defaultIpv4: ctx.facts.defaultIpv4 });
       const content = chronyConf({ servers: plan.servers, pools: plan.pools, allow: plan.allow, localStratum: plan.server ? plan.localStratum : undefined, driftfile: p.driftfile });
       const r = await ctx.run(ops.file(p.chronyConf, content, { mode: '0644' }));
       const sources = [...plan.servers, ...plan.pools.map((x) => `pool ${x}`)];
@@ -201,7 +216,7 @@ const tasks: Task<BaseVars>[] = [
     name: 'nftables ruleset loaded',
     when: nftWhen,
     // The service stays "active" after someone flushes the ruleset: look at the kernel.
-    run: (ctx) => ctx.run(ops.command(`nft -f ${NFTABLES_CONF}`, { unless: `nft list table inet ${NFT_TABLE}` })),
+    run: (ctx) => ctx.run(rulesetLoaded),
   },
 ];
 

@@ -1,9 +1,10 @@
 // Who serves time to whom: hosts of base_ntp_server_group (seed 004: infra) serve their
 // subnet and follow the upstream pools; every other host follows the first of them.
-// Pure: given the inventory view and facts, the chrony settings of one host.
+// Pure: given the inventory lookup and facts, the chrony settings of one host. Servers are
+// named by their peer address (lookup.addressOf: drover_peer_address, else ansible_host).
 import { isIP } from 'node:net';
 import type { InterfaceFact } from '../../lib/facts/types.ts';
-import type { Inventory } from '../../lib/inventory/types.ts';
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 import type { BaseVars } from './vars.ts';
 
 export interface NtpPlan {
@@ -14,17 +15,6 @@ export interface NtpPlan {
   localStratum?: number;
   /** Why a setting has the value it has, when it is worth saying (task msg). */
   notes: string[];
-}
-
-/** The address other hosts use for an inventory host: ansible_host, else its name. */
-export function hostAddress(inventory: Inventory, name: string): string {
-  const v = inventory.hosts.get(name)?.vars.ansible_host;
-  return typeof v === 'string' && v ? v : name;
-}
-
-/** Members of a group (children included), in inventory order. */
-export function groupHosts(inventory: Inventory, group: string): string[] {
-  return [...inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name);
 }
 
 function v4ToInt(a: string): number {
@@ -57,7 +47,7 @@ export function subnetOf(interfaces: readonly InterfaceFact[], address: string):
 
 export interface NtpInput {
   host: string;
-  inventory: Inventory;
+  lookup: InventoryLookup;
   vars: Pick<BaseVars, 'base_ntp_server_group' | 'base_ntp_servers' | 'base_ntp_upstream' | 'base_ntp_allow' | 'base_ntp_local_stratum'>;
   interfaces: readonly InterfaceFact[];
   defaultIpv4: string | null;
@@ -65,13 +55,13 @@ export interface NtpInput {
 
 export function planNtp(i: NtpInput): NtpPlan {
   const v = i.vars;
-  const serverHosts = groupHosts(i.inventory, v.base_ntp_server_group);
+  const serverHosts = i.lookup.hostsOf(v.base_ntp_server_group);
   const server = serverHosts.includes(i.host);
   const notes: string[] = [];
   if (server) {
     let allow = v.base_ntp_allow;
     if (!allow) {
-      const own = hostAddress(i.inventory, i.host);
+      const own = i.lookup.addressOf(i.host);
       const subnet = subnetOf(i.interfaces, own) ?? (i.defaultIpv4 ? subnetOf(i.interfaces, i.defaultIpv4) : undefined);
       allow = subnet ? [subnet] : [];
       notes.push(subnet ? `serves ${subnet} (the subnet of ${isIP(own) ? own : 'its default address'})` : 'serves nobody: no subnet found for its address (set base_ntp_allow)');
@@ -91,5 +81,5 @@ export function planNtp(i: NtpInput): NtpPlan {
     notes.push(`no host in group ${v.base_ntp_server_group}: following the upstream pools`);
     return { server, servers: [], pools: v.base_ntp_upstream, allow: [], notes };
   }
-  return { server, servers: [hostAddress(i.inventory, first)], pools: [], allow: [], notes };
+  return { server, servers: [i.lookup.addressOf(first)], pools: [], allow: [], notes };
 }

@@ -1,7 +1,7 @@
 // The base role's files, as pure functions of typed inputs (golden-tested in
 // test/unit/roles/base.test.ts).
+import { parsePortSpec, type PortSpec } from '../../lib/vars/index.ts';
 import type { AdminUser } from './vars.ts';
-import { parsePortSpec, type PortSpec } from './vars.ts';
 
 const HEADER = '# Managed by drover (role base): local changes are overwritten.';
 

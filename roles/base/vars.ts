@@ -1,46 +1,11 @@
 // The base role's variables: flat, prefixed `base_`, parsed from the host's merged vars
-// (inventory < play vars < -e) with these defaults. Values that depend on other hosts (NTP
+// (inventory < play vars < -e) with these defaults. Flags, CIDRs, ports and numbers use the
+// shared helpers of lib/vars, so INI and -e spellings ("yes", "6443") parse as in every role. Values that depend on other hosts (NTP
 // server address, allowed subnet) default to undefined here and are derived at task time
 // from the inventory and facts (see ntp.ts).
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { secret } from '../../lib/secrets/redact.ts';
-
-/** '10.17.4.0/24', '10.17.4.1', 'fd00::/8': an address with an optional prefix length. */
-export function isCidr(s: string): boolean {
-  const [addr, len, ...rest] = s.split('/');
-  if (rest.length || !addr) return false;
-  const family = isIP(addr);
-  if (!family) return false;
-  if (len === undefined) return true;
-  if (!/^\d{1,3}$/.test(len)) return false;
-  return Number(len) <= (family === 4 ? 32 : 128);
-}
-
-export const cidr = z.string().refine(isCidr, { message: 'expected an IP address or CIDR (10.0.0.0/8, fd00::/8)' });
-
-/** '6443', '6443/tcp', '2379-2380/tcp', '8472/udp' (firewalld's spelling). */
-export const PORT_SPEC = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp))?$/;
-
-export interface PortSpec {
-  from: number;
-  to: number;
-  proto: 'tcp' | 'udp';
-}
-
-export function parsePortSpec(s: string): PortSpec | undefined {
-  const m = PORT_SPEC.exec(s.trim());
-  if (!m) return undefined;
-  const from = Number(m[1]);
-  const to = m[2] === undefined ? from : Number(m[2]);
-  if (from < 1 || to > 65535 || to < from) return undefined;
-  return { from, to, proto: (m[3] as 'tcp' | 'udp' | undefined) ?? 'tcp' };
-}
-
-export const portSpec = z
-  .union([z.number().int(), z.string()])
-  .transform((v) => String(v))
-  .refine((s) => parsePortSpec(s) !== undefined, { message: 'expected a port or range with an optional protocol: 6443, 2379-2380/tcp, 8472/udp' });
+import { cidr, flag, groupName, integer, portSpec } from '../../lib/vars/index.ts';
 
 const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a POSIX user name (lowercase, digits, _ and -)');
 
@@ -49,9 +14,9 @@ export const adminUser = z.object({
   /** Public keys (authorized_keys lines). */
   keys: z.array(z.string().min(1)).default([]),
   /** May use sudo (a line in /etc/sudoers.d/drover-admins). */
-  sudo: z.boolean().default(false),
+  sudo: flag().default(false),
   /** sudo without a password (NOPASSWD). */
-  sudo_nopasswd: z.boolean().default(false),
+  sudo_nopasswd: flag().default(false),
   shell: z.string().default('/bin/bash'),
   /** crypt(3) hash for sudo with a password; a secret (redacted everywhere). */
   password_hash: secret().optional(),
@@ -61,39 +26,39 @@ export type AdminUser = z.infer<typeof adminUser>;
 export const baseVars = z.object({
   /** Hostname; default: the inventory name. */
   base_hostname: z.string().optional(),
-  /** Manage a block in /etc/hosts with every inventory host (name -> ansible_host). */
-  base_etc_hosts: z.boolean().default(true),
+  /** Manage a block in /etc/hosts with every inventory host (name -> its peer address). */
+  base_etc_hosts: flag().default(true),
   base_timezone: z.string().default('Europe/Madrid'),
   /** Packages installed everywhere (chrony, nftables and sudo are added when needed). */
   base_packages: z.array(z.string().min(1)).default(['ca-certificates', 'curl', 'tzdata']),
   base_admin_users: z.array(adminUser).default([]),
   /** authorized_keys holds exactly the listed keys (others removed). */
-  base_admin_keys_exclusive: z.boolean().default(true),
+  base_admin_keys_exclusive: flag().default(true),
 
-  base_sshd_password_authentication: z.boolean().default(false),
+  base_sshd_password_authentication: flag().default(false),
   base_sshd_permit_root_login: z.enum(['yes', 'no', 'prohibit-password', 'forced-commands-only']).default('prohibit-password'),
   /** More sshd keywords for the drop-in, e.g. { MaxAuthTries: 3 }. */
   base_sshd_options: z.record(z.string().regex(/^[A-Za-z]+$/), z.union([z.string(), z.number(), z.boolean()])).default({}),
 
   /** Install and configure chrony. */
-  base_ntp_enabled: z.boolean().default(true),
+  base_ntp_enabled: flag().default(true),
   /** Hosts of this group serve NTP; the others use the first of them. */
-  base_ntp_server_group: z.string().default('infra'),
+  base_ntp_server_group: groupName().default('infra'),
   /** The client's NTP servers; default: the address of the first host of base_ntp_server_group. */
   base_ntp_servers: z.array(z.string().min(1)).optional(),
   /** Upstream pools of the NTP server itself (and of clients when there is no server group). */
   base_ntp_upstream: z.array(z.string().min(1)).default(['2.debian.pool.ntp.org']),
   /** Subnets the NTP server answers; default: the subnet of its inventory address (from facts). */
-  base_ntp_allow: z.array(cidr).optional(),
+  base_ntp_allow: z.array(cidr()).optional(),
   /** Stratum the server claims from its own clock when no upstream is reachable. */
-  base_ntp_local_stratum: z.number().int().min(1).max(15).default(10),
+  base_ntp_local_stratum: integer(1, 15).default(10),
 
   /** nftables allow-list: protected ports only reachable from the allowed sources. */
-  base_nftables_enabled: z.boolean().default(false),
+  base_nftables_enabled: flag().default(false),
   /** Sources allowed to reach the protected ports (default: the private LAN/VPN ranges). */
-  base_nftables_allowed_cidrs: z.array(cidr).default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+  base_nftables_allowed_cidrs: z.array(cidr()).default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
   /** Ports reachable only from the allowed sources (seed 004: the K3s API). */
-  base_nftables_protected_ports: z.array(portSpec).default(['6443/tcp']),
+  base_nftables_protected_ports: z.array(portSpec()).default(['6443/tcp']),
 });
 
 export type BaseVars = z.infer<typeof baseVars>;

@@ -6,10 +6,11 @@ import type { Facts } from '../../../lib/facts/types.ts';
 import type { Inventory } from '../../../lib/inventory/types.ts';
 import type { OpResult } from '../../../lib/ops/types.ts';
 import { makeHostCtx } from '../../../lib/run/context.ts';
+import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx, Role } from '../../../lib/run/types.ts';
 import { redact } from '../../../lib/secrets/redact.ts';
 import { baseRole, baseVars, hostEntries, packageList, platform } from '../../../roles/base/index.ts';
-import { groupHosts, networkOf, planNtp, subnetOf } from '../../../roles/base/ntp.ts';
+import { networkOf, planNtp, subnetOf } from '../../../roles/base/ntp.ts';
 import {
   chronyConf,
   chronyContainerDropIn,
@@ -19,7 +20,7 @@ import {
   sshdDropIn,
   sudoersFile,
 } from '../../../roles/base/templates.ts';
-import { isCidr, parsePortSpec } from '../../../roles/base/vars.ts';
+import { isCidr, parsePortSpec } from '../../../lib/vars/index.ts';
 import { FakeTransport } from '../../support/fake-transport.ts';
 import { containerFacts, debianFacts, fileOut } from '../ops/helpers.ts';
 import { makeInventory } from '../run/helpers.ts';
@@ -65,7 +66,7 @@ async function runTask(
     diff: false,
     become: false,
     vars,
-    hostVars: {},
+    hostVars: inventory.hosts.get(host)?.vars ?? {},
     inventory,
     groups: inventory.hosts.get(host)?.groups ?? ['all'],
     registered: {},
@@ -82,6 +83,31 @@ async function runTask(
 const base = baseRole as unknown as Role;
 
 describe('base vars', () => {
+  it('INI and -e spellings: "yes"/"no" flags, "6443" ports and numbers', () => {
+    const v = baseVars.parse({
+      base_etc_hosts: 'no',
+      base_admin_users: [{ name: 'ops', sudo: 'yes', sudo_nopasswd: 'on' }],
+      base_admin_keys_exclusive: 'false',
+      base_sshd_password_authentication: 'no',
+      base_ntp_enabled: 'yes',
+      base_ntp_local_stratum: '8',
+      base_nftables_enabled: 'yes',
+      base_nftables_protected_ports: ['6443', 6443, '8472/udp'],
+    });
+    expect(v).toMatchObject({
+      base_etc_hosts: false,
+      base_admin_keys_exclusive: false,
+      base_sshd_password_authentication: false,
+      base_ntp_enabled: true,
+      base_ntp_local_stratum: 8,
+      base_nftables_enabled: true,
+      base_nftables_protected_ports: ['6443', '6443', '8472/udp'],
+    });
+    expect(v.base_admin_users[0]).toMatchObject({ sudo: true, sudo_nopasswd: true });
+    expect(baseVars.safeParse({ base_nftables_enabled: 'perhaps' }).success).toBe(false);
+  });
+
+
   it('defaults: seed-004 timezone, hardened sshd, chrony on, nftables off with the LAN/VPN ranges', () => {
     const v = baseVars.parse({});
     expect(v).toMatchObject({
@@ -148,7 +174,7 @@ describe('base vars', () => {
 
 describe('base templates', () => {
   it('/etc/hosts block: IP addresses only, in inventory order', () => {
-    const entries = hostEntries({ inventory: lab });
+    const entries = hostEntries(inventoryLookup(lab));
     expect(hostsBlock(entries)).toBe('10.17.4.11\tinfra\n10.17.4.21\tmaster1\n10.17.4.24\tworker1');
   });
 
@@ -291,30 +317,44 @@ describe('NTP plan', () => {
   const vars = baseVars.parse({});
 
   it('the infra host serves the subnet of its own address, from the upstream pools', () => {
-    const p = planNtp({ host: 'infra', inventory: lab, vars, interfaces: infraFacts.interfaces, defaultIpv4: null });
+    const p = planNtp({ host: 'infra', lookup: inventoryLookup(lab), vars, interfaces: infraFacts.interfaces, defaultIpv4: null });
     expect(p).toMatchObject({ server: true, servers: [], pools: ['2.debian.pool.ntp.org'], allow: ['10.17.4.0/24'], localStratum: 10 });
     expect(p.notes.join()).toContain('serves 10.17.4.0/24 (the subnet of 10.17.4.11)');
   });
 
   it('other hosts follow the first host of group infra', () => {
-    const p = planNtp({ host: 'worker1', inventory: lab, vars, interfaces: [], defaultIpv4: null });
+    const p = planNtp({ host: 'worker1', lookup: inventoryLookup(lab), vars, interfaces: [], defaultIpv4: null });
     expect(p).toMatchObject({ server: false, servers: ['10.17.4.11'], pools: [], allow: [] });
   });
 
   it('explicit servers and allow win; no server group means upstream pools', () => {
     const set = baseVars.parse({ base_ntp_servers: ['ntp1.lan'], base_ntp_allow: ['10.0.0.0/8'] });
-    expect(planNtp({ host: 'worker1', inventory: lab, vars: set, interfaces: [], defaultIpv4: null }).servers).toEqual(['ntp1.lan']);
-    expect(planNtp({ host: 'infra', inventory: lab, vars: set, interfaces: [], defaultIpv4: null })).toMatchObject({ servers: ['ntp1.lan'], pools: [], allow: ['10.0.0.0/8'] });
+    expect(planNtp({ host: 'worker1', lookup: inventoryLookup(lab), vars: set, interfaces: [], defaultIpv4: null }).servers).toEqual(['ntp1.lan']);
+    expect(planNtp({ host: 'infra', lookup: inventoryLookup(lab), vars: set, interfaces: [], defaultIpv4: null })).toMatchObject({ servers: ['ntp1.lan'], pools: [], allow: ['10.0.0.0/8'] });
     const none = baseVars.parse({ base_ntp_server_group: 'timeservers' });
-    const p = planNtp({ host: 'worker1', inventory: lab, vars: none, interfaces: [], defaultIpv4: null });
+    const p = planNtp({ host: 'worker1', lookup: inventoryLookup(lab), vars: none, interfaces: [], defaultIpv4: null });
     expect(p).toMatchObject({ servers: [], pools: ['2.debian.pool.ntp.org'] });
     expect(p.notes.join()).toContain('no host in group timeservers');
   });
 
   it('a server whose address is on no interface serves nobody, and says so', () => {
-    const p = planNtp({ host: 'infra', inventory: lab, vars, interfaces: [], defaultIpv4: null });
+    const p = planNtp({ host: 'infra', lookup: inventoryLookup(lab), vars, interfaces: [], defaultIpv4: null });
     expect(p.allow).toEqual([]);
     expect(p.notes.join()).toContain('serves nobody');
+  });
+
+  it('drover_peer_address overrides the SSH address: chrony server, own subnet and /etc/hosts', () => {
+    const nat = makeInventory({
+      infra: { vars: { ansible_host: '203.0.113.11', drover_peer_address: '10.17.4.11' }, groups: ['infra'] },
+      worker1: { vars: { ansible_host: '203.0.113.24', drover_peer_address: '10.17.4.24' }, groups: ['k3s_cluster', 'workers'] },
+    });
+    const lookup = inventoryLookup(nat);
+    expect(planNtp({ host: 'worker1', lookup, vars, interfaces: [], defaultIpv4: null }).servers).toEqual(['10.17.4.11']);
+    expect(planNtp({ host: 'infra', lookup, vars, interfaces: infraFacts.interfaces, defaultIpv4: null }).allow).toEqual(['10.17.4.0/24']);
+    expect(hostEntries(lookup)).toEqual([
+      { name: 'infra', address: '10.17.4.11' },
+      { name: 'worker1', address: '10.17.4.24' },
+    ]);
   });
 
   it('subnet arithmetic and group membership', () => {
@@ -323,7 +363,7 @@ describe('NTP plan', () => {
     expect(networkOf('10.1.2.3/0')).toBe('0.0.0.0/0');
     expect(networkOf('fe80::1/64')).toBeUndefined();
     expect(subnetOf(infraFacts.interfaces, '10.17.4.11')).toBe('10.17.4.0/24');
-    expect(groupHosts(lab, 'k3s_cluster')).toEqual(['master1', 'worker1']);
+    expect(inventoryLookup(lab).hostsOf('k3s_cluster')).toEqual(['master1', 'worker1']);
   });
 });
 
@@ -354,6 +394,35 @@ describe('base task decisions (FakeTransport)', () => {
     expect(left.result.status).toBe('changed');
     expect(t.commands.some((c) => c.includes('rm -f') && c.includes('50-drover-container.conf'))).toBe(true);
     expect(t.commands.at(-1)).toBe('systemctl daemon-reload');
+  });
+
+  it('/etc/hosts and chrony.conf use the peer address given by play vars or -e', async () => {
+    const t = new FakeTransport('worker1').on('/etc/hosts', { stdout: fileOut({ content: '127.0.0.1\tlocalhost\n', withContent: true }) });
+    const inventory = lab;
+    const ctx = makeHostCtx({
+      host: 'worker1',
+      transport: t,
+      facts: containerFacts,
+      check: false,
+      diff: false,
+      become: false,
+      vars: baseVars.parse(inventory.hosts.get('worker1')!.vars),
+      hostVars: inventory.hosts.get('worker1')!.vars,
+      inventory,
+      groups: inventory.hosts.get('worker1')!.groups,
+      registered: {},
+      factsOf: () => undefined,
+      log: () => {},
+      varsOf: (h) => (h === 'infra' ? { ...inventory.hosts.get(h)!.vars, drover_peer_address: '192.168.7.11' } : undefined),
+    }) as HostCtx<unknown>;
+    const chrony = base.tasks.find((x) => x.name === 'chrony configuration')!;
+    await chrony.run(ctx);
+    expect(t.files.get('/etc/chrony/chrony.conf')?.content.toString()).toContain('server 192.168.7.11 iburst\n');
+    const hosts = base.tasks.find((x) => x.name === '/etc/hosts lists the inventory')!;
+    expect((await hosts.run(ctx)).status).toBe('changed');
+    const etcHosts = t.files.get('/etc/hosts')?.content.toString() ?? '';
+    expect(etcHosts).toContain('192.168.7.11\tinfra\n');
+    expect(etcHosts).not.toContain('10.17.4.11');
   });
 
   it('chrony.conf: the infra host serves its subnet; a client points at infra', async () => {
@@ -395,12 +464,12 @@ describe('base task decisions (FakeTransport)', () => {
   });
 
   it('nftables ruleset loaded: reloads only when our table is missing from the kernel', async () => {
-    const present = new FakeTransport('master1').on('unless=', { stdout: 'unless=0\n' });
+    const present = new FakeTransport('master1').on('nft list table inet drover', { code: 0 });
     const ok = await runTask(base, 'nftables ruleset loaded', { vars: { base_nftables_enabled: true }, t: present });
     expect(ok.result.status).toBe('ok');
     expect(present.commands.some((c) => c === 'nft -f /etc/nftables.conf')).toBe(false);
 
-    const missing = new FakeTransport('master1').on('unless=', { stdout: 'unless=1\n' });
+    const missing = new FakeTransport('master1').on('nft list table inet drover', { code: 1, stderr: 'Error: No such file or directory' });
     const load = await runTask(base, 'nftables ruleset loaded', { vars: { base_nftables_enabled: true }, t: missing });
     expect(load.result.status).toBe('changed');
     expect(missing.commands).toContain('nft -f /etc/nftables.conf');
