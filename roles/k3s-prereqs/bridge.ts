@@ -5,7 +5,7 @@
 // never faked. In check mode on a host that will load br_netfilter first, the keys are
 // reported as "would set".
 import { applyDecision, mustFail } from '../../lib/ops/decision.ts';
-import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import { skipped, type Op, type OpContext, type OpResult } from '../../lib/ops/types.ts';
@@ -30,8 +30,6 @@ export function planBridgeSysctls(s: BridgeState, a: { container: string | null;
   return { kind: 'persist-only', reason: `live value not set: net.bridge.* does not exist (no such key): ${reason}` };
 }
 
-export const BRIDGE_PROBE = ['if [ -d /proc/sys/net/bridge ]; then echo exists=1; fi', 'if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi'].join('\n');
-
 export function parseBridgeState(stdout: string): BridgeState {
   const { kv } = parseProbe(stdout);
   return { exists: kv.has('exists'), hasModprobe: kv.has('has_modprobe') };
@@ -46,7 +44,7 @@ function persistLine(path: string, name: string, value: string): Op {
 
 export function bridgeSysctls(values: Readonly<Record<string, string>>, opts: { file: string; path: string; loadsBrNetfilter: boolean }): Op {
   return defineOp(async (ctx: OpContext): Promise<OpResult> => {
-    const r = await mustProbe(ctx, 'probe net.bridge', BRIDGE_PROBE);
+    const r = await ctx.$.read`if [ -d /proc/sys/net/bridge ]; then echo exists=1; fi; if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi`;
     const plan = planBridgeSysctls(parseBridgeState(r.stdout), { container: ctx.facts.container, check: ctx.check, loadsBrNetfilter: opts.loadsBrNetfilter });
     const entries = Object.entries(values);
     if (!entries.length) return applyDecision(ctx, mustFail('no bridge sysctls given'));

@@ -3,26 +3,16 @@
 // reload. One probe exec; the decision is pure. Inactive or absent firewalld: skipped.
 import { quote } from '../../lib/shell/quote.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import { skipped, type Op } from '../../lib/ops/types.ts';
-import { parsePorts, portText } from '../base/templates.ts';
+import { parsePorts, portText } from './from-base.ts';
 
 export interface FirewalldState {
   active: boolean;
   ports: string[];
   trusted: string[];
 }
-
-// `command -v firewall-cmd` first: firewalld cannot be active without its own package, and the
-// builtin spares hosts without it (all of Debian's) a systemctl (~7 ms of the host's CPU).
-export const FIREWALLD_PROBE = [
-  'if command -v firewall-cmd >/dev/null 2>&1 && systemctl is-active --quiet firewalld 2>/dev/null; then',
-  '  echo active=1',
-  `  printf 'ports=%s\\n' "$(firewall-cmd --permanent --list-ports)"`,
-  `  printf 'trusted=%s\\n' "$(firewall-cmd --permanent --zone=trusted --list-sources)"`,
-  'fi',
-].join('\n');
 
 export function parseFirewalldState(stdout: string): FirewalldState {
   const { kv } = parseProbe(stdout);
@@ -50,7 +40,13 @@ export function decideFirewalld(s: FirewalldState, a: { ports: readonly string[]
 
 export function firewalldOpen(ports: readonly string[], trusted: readonly string[]): Op {
   return defineOp(async (ctx) => {
-    const r = await mustProbe(ctx, 'probe firewalld', FIREWALLD_PROBE);
+    // `command -v firewall-cmd` first: firewalld cannot be active without its own package, and the
+    // builtin spares hosts without it (all of Debian's) a systemctl (~7 ms of the host's CPU).
+    const r = await ctx.$.read`if command -v firewall-cmd >/dev/null 2>&1 && systemctl is-active --quiet firewalld 2>/dev/null; then
+  echo active=1
+  printf 'ports=%s\\n' "$(firewall-cmd --permanent --list-ports)"
+  printf 'trusted=%s\\n' "$(firewall-cmd --permanent --zone=trusted --list-sources)"
+fi`;
     const s = parseFirewalldState(r.stdout);
     if (!s.active) return skipped('firewalld is not active on this host');
     return applyDecision(ctx, decideFirewalld(s, { ports, trusted }));

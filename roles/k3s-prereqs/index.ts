@@ -3,14 +3,13 @@
 // the RHEL family, and the K3s/etcd/VXLAN/WireGuard ports in whichever firewall is managed
 // (firewalld when active; role base's nftables allow-list when base_nftables_enabled).
 import { isIP } from 'node:net';
-import { run as runCmd } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
 import { failed } from '../../lib/ops/types.ts';
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 import { defineRole, type HostCtx, type Task } from '../../lib/run/types.ts';
-import { groupHosts, hostAddress } from '../base/ntp.ts';
-import { NFT_INCLUDE_DIR, NFT_TABLE } from '../base/templates.ts';
 import { bridgeSysctls } from './bridge.ts';
 import { firewalldOpen } from './firewall.ts';
+import { baseRole, NFT_INCLUDE_DIR, NFT_TABLE } from './from-base.ts';
 import { loadModules } from './modules.ts';
 import { selinuxPermissive } from './selinux.ts';
 import { swapOff } from './swap.ts';
@@ -25,16 +24,21 @@ export const MODULES_LOAD_FILE = '/etc/modules-load.d/k3s.conf';
 export const SYSCTL_PATH = `/etc/sysctl.d/${K3S_SYSCTL_FILE}.conf`;
 export const K3S_NFT_FILE = `${NFT_INCLUDE_DIR}/k3s-prereqs.nft`;
 
-/** IP addresses of the hosts of some groups (names that are not IPs cannot go in a rule). */
-export function groupAddresses(ctx: Pick<Ctx, 'inventory'>, groups: readonly string[]): string[] {
-  const names = [...new Set(groups.flatMap((g) => groupHosts(ctx.inventory, g)))];
-  return names.map((n) => hostAddress(ctx.inventory, n)).filter((a) => isIP(a) !== 0);
+type Lookup = Pick<InventoryLookup, 'hostsOf' | 'addressOf'>;
+
+/**
+ * Peer addresses (drover_peer_address, else ansible_host) of the hosts of some groups that are
+ * IPs (names that are not IPs cannot go in a rule).
+ */
+export function groupAddresses(lookup: Lookup, groups: readonly string[]): string[] {
+  const names = [...new Set(groups.flatMap((g) => lookup.hostsOf(g)))];
+  return names.map((n) => lookup.addressOf(n)).filter((a) => isIP(a) !== 0);
 }
 
 /** What the nftables file admits: nodes + cluster networks to all ports, API clients to the API. */
-export function nftSources(ctx: Pick<Ctx, 'inventory' | 'vars'>): { trusted: string[]; apiClients: string[] } {
-  const trusted = [...new Set([...groupAddresses(ctx, [ctx.vars.k3s_prereqs_nodes_group]), ...ctx.vars.k3s_prereqs_cluster_cidrs])];
-  const apiClients = groupAddresses(ctx, ctx.vars.k3s_prereqs_api_client_groups).filter((a) => !trusted.includes(a));
+export function nftSources(lookup: Lookup, vars: Pick<K3sPrereqsVars, 'k3s_prereqs_nodes_group' | 'k3s_prereqs_cluster_cidrs' | 'k3s_prereqs_api_client_groups'>): { trusted: string[]; apiClients: string[] } {
+  const trusted = [...new Set([...groupAddresses(lookup, [vars.k3s_prereqs_nodes_group]), ...vars.k3s_prereqs_cluster_cidrs])];
+  const apiClients = groupAddresses(lookup, vars.k3s_prereqs_api_client_groups).filter((a) => !trusted.includes(a));
   return { trusted, apiClients };
 }
 
@@ -96,11 +100,11 @@ const tasks: Task<K3sPrereqsVars>[] = [
     notify: 'reload nftables',
     run: async (ctx) => {
       // The file is included by base's /etc/nftables.conf: without base it would never load.
-      const base = await runCmd(ctx, `nft list table inet ${NFT_TABLE} >/dev/null`, { probe: true });
-      if (base.code !== 0 && !ctx.check) {
-        return failed(`role base's nftables allow-list (table inet ${NFT_TABLE}) is not loaded: run role base with base_nftables_enabled first`, { stderr: base.stderr, rc: base.code });
+      const base = await ctx.$.read`nft list table inet ${NFT_TABLE} >/dev/null`.nothrow();
+      if (!base.ok && !ctx.check) {
+        return failed(`role base's nftables allow-list (table inet ${NFT_TABLE}) is not loaded: run role base with base_nftables_enabled first`, { stderr: base.stderr, rc: base.exitCode });
       }
-      const { trusted, apiClients } = nftSources(ctx);
+      const { trusted, apiClients } = nftSources(ctx, ctx.vars);
       const content = k3sNftables({ ports: ctx.vars.k3s_prereqs_firewall_ports, trusted, apiClients, apiPort: ctx.vars.k3s_prereqs_api_port });
       const r = await ctx.run(ops.file(K3S_NFT_FILE, content, { mode: '0644', owner: 'root', group: 'root', validate: 'nft -c -f %s' }));
       const note = `K3s ports admitted from ${trusted.length} node addresses/networks${apiClients.length ? ` and API port from ${apiClients.join(', ')}` : ''}`;
@@ -111,6 +115,8 @@ const tasks: Task<K3sPrereqsVars>[] = [
 
 export const k3sPrereqsRole = defineRole({
   name: 'k3s-prereqs',
+  // Base first: the /etc/hosts block, chrony, and the nftables allow-list this role adds to.
+  dependencies: [baseRole],
   // Its tasks do their I/O through ops: the next tasks' probes may be read ahead in one round trip.
   readAhead: true,
   vars: k3sPrereqsVars,

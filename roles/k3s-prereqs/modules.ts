@@ -6,15 +6,9 @@
 // the host kernel provides is said in the same message (never pretended loaded by us).
 import { quote } from '../../lib/shell/quote.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { defineOp, mustProbe } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
 import type { Op } from '../../lib/ops/types.ts';
-
-/** Signs that a module's feature is in the running kernel although no module is listed. */
-const EVIDENCE: Readonly<Record<string, string>> = {
-  overlay: `grep -qw overlay /proc/filesystems 2>/dev/null`,
-  br_netfilter: `[ -d /proc/sys/net/bridge ]`,
-};
 
 export interface ModulesState {
   /** module -> available in the running kernel */
@@ -23,16 +17,6 @@ export interface ModulesState {
 }
 
 const key = (m: string) => m.replace(/-/g, '_');
-
-export function modulesProbeScript(modules: readonly string[]): string {
-  const lines = modules.map((m) => {
-    const k = key(m);
-    // The builtin test first: same answer, and no grep process when /sys/module has it.
-    const tests = [`[ -d ${quote(`/sys/module/${k}`)} ]`, `grep -q ${quote(`^${k} `)} /proc/modules 2>/dev/null`, EVIDENCE[k]].filter(Boolean);
-    return `if ${tests.join(' || ')}; then echo ${quote(`mod_${k}=1`)}; else echo ${quote(`mod_${k}=0`)}; fi`;
-  });
-  return [...lines, 'if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi'].join('\n');
-}
 
 export function parseModulesState(stdout: string, modules: readonly string[]): ModulesState {
   const { kv } = parseProbe(stdout);
@@ -55,7 +39,13 @@ export function decideModules(s: ModulesState, a: { modules: readonly string[]; 
 
 export function loadModules(modules: readonly string[]): Op {
   return defineOp(async (ctx) => {
-    const r = await mustProbe(ctx, 'probe kernel modules', modulesProbeScript(modules));
+    // Per module: /sys/module first (a builtin test: no grep process when it answers), then
+    // /proc/modules, then signs of a built-in module without parameters (overlay in
+    // /proc/filesystems, /proc/sys/net/bridge for br_netfilter).
+    const r = await ctx.$.read`for k in ${modules.map(key)}; do
+  if [ -d "/sys/module/$k" ] || grep -q "^$k " /proc/modules 2>/dev/null || case $k in overlay) grep -qw overlay /proc/filesystems 2>/dev/null ;; br_netfilter) [ -d /proc/sys/net/bridge ] ;; *) false ;; esac; then echo "mod_$k=1"; else echo "mod_$k=0"; fi
+done
+if command -v modprobe >/dev/null 2>&1; then echo has_modprobe=1; fi`;
     return applyDecision(ctx, decideModules(parseModulesState(r.stdout, modules), { modules, container: ctx.facts.container, check: ctx.check }));
   });
 }

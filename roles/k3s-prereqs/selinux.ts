@@ -2,9 +2,8 @@
 // `setenforce 0` when enforcing, and SELINUX=permissive in /etc/selinux/config for the next
 // boot. A disabled or absent SELinux is left alone (writing permissive would turn it on).
 // In a container the live mode is the host's: that part is skipped with the reason.
-import { quote } from '../../lib/shell/quote.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
-import { defineOp, mustRun } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
 import { ok, type Op } from '../../lib/ops/types.ts';
 
@@ -23,7 +22,7 @@ export function selinuxPermissive(): Op {
     if (mode === 'absent' || mode === 'disabled') return ok(`SELinux is ${mode}: nothing to do`);
     const config = ops.lineInFile(SELINUX_CONFIG, { regexp: /^SELINUX=/, line: 'SELINUX=permissive' });
     const live = defineOp(async (c) => {
-      const r = await mustRun(c, 'getenforce', `getenforce 2>/dev/null || cat ${quote('/sys/fs/selinux/enforce')}`);
+      const r = await c.$.read`getenforce 2>/dev/null || cat /sys/fs/selinux/enforce`;
       // getenforce prints Enforcing/Permissive; the sysfs fallback prints 1/0.
       const raw = r.stdout.trim();
       const current = raw === '1' ? 'enforcing' : raw === '0' ? 'permissive' : raw;

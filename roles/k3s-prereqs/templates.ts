@@ -1,6 +1,6 @@
 // The k3s-prereqs role's files and text edits, as pure functions (golden-tested).
-import { NFT_TABLE, parsePorts, portText } from '../base/templates.ts';
-import type { PortSpec } from '../base/vars.ts';
+import type { PortSpec } from '../../lib/vars/index.ts';
+import { NFT_TABLE, parsePorts, portText } from './from-base.ts';
 
 const HEADER = '# Managed by drover (role k3s-prereqs): local changes are overwritten.';
 

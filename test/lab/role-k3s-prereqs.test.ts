@@ -83,6 +83,8 @@ describe('role k3s-prereqs on the lab', () => {
     if (!lab) return ctx.skip();
     const first = await prereqs();
     expect(first.code, describeRun(first)).toBe(0);
+    // The play lists only k3s-prereqs: role base ran first on every node as its declared dependency.
+    expect(first.tasks.filter((e) => e.task === 'hostname').map((e) => e.host).sort()).toEqual([...NODES].sort());
 
     for (const h of NODES) {
       const values = await lab.sh(h, SYSCTLS.map((k) => `cat ${procPath(k)}`).join('; '));

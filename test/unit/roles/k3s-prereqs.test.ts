@@ -6,9 +6,11 @@ import type { Facts } from '../../../lib/facts/types.ts';
 import type { Inventory } from '../../../lib/inventory/types.ts';
 import type { OpResult } from '../../../lib/ops/types.ts';
 import { makeHostCtx } from '../../../lib/run/context.ts';
+import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx, Role } from '../../../lib/run/types.ts';
 import { planBridgeSysctls } from '../../../roles/k3s-prereqs/bridge.ts';
 import { decideFirewalld, firewalldPorts, parseFirewalldState } from '../../../roles/k3s-prereqs/firewall.ts';
+import { baseRole } from '../../../roles/base/index.ts';
 import { k3sPrereqsRole, k3sPrereqsVars, nftSources } from '../../../roles/k3s-prereqs/index.ts';
 import { decideModules, parseModulesState } from '../../../roles/k3s-prereqs/modules.ts';
 import { decideSelinuxLive } from '../../../roles/k3s-prereqs/selinux.ts';
@@ -40,7 +42,7 @@ async function runTask(
     diff: false,
     become: false,
     vars: role.vars.parse({ ...inv.hosts.get('master1')!.vars, ...o.vars }),
-    hostVars: {},
+    hostVars: inv.hosts.get('master1')!.vars,
     inventory: inv,
     groups: inv.hosts.get('master1')!.groups,
     registered: {},
@@ -134,7 +136,55 @@ describe('k3s-prereqs vars and templates', () => {
 
   it('nft sources come from the inventory groups', () => {
     const vars = k3sPrereqsVars.parse({});
-    expect(nftSources({ inventory: inv, vars })).toEqual({ trusted: ['10.17.4.21', '10.17.4.24', '10.42.0.0/16', '10.43.0.0/16'], apiClients: ['10.17.4.30'] });
+    expect(nftSources(inventoryLookup(inv), vars)).toEqual({ trusted: ['10.17.4.21', '10.17.4.24', '10.42.0.0/16', '10.43.0.0/16'], apiClients: ['10.17.4.30'] });
+  });
+});
+
+describe('k3s-prereqs peers, INI spellings and its dependency', () => {
+  it('nft sources use drover_peer_address over the SSH address', () => {
+    const nat = makeInventory({
+      loadbalancer1: { vars: { ansible_host: '203.0.113.30', drover_peer_address: '10.17.4.30' }, groups: ['loadbalancers'] },
+      master1: { vars: { ansible_host: '203.0.113.21', drover_peer_address: '10.17.4.21' }, groups: ['k3s_cluster', 'masters'] },
+      worker1: { vars: { ansible_host: '10.17.4.24' }, groups: ['k3s_cluster', 'workers'] },
+    });
+    expect(nftSources(inventoryLookup(nat), k3sPrereqsVars.parse({}))).toEqual({
+      trusted: ['10.17.4.21', '10.17.4.24', '10.42.0.0/16', '10.43.0.0/16'],
+      apiClients: ['10.17.4.30'],
+    });
+  });
+
+  it('the nftables task admits the peer addresses the context gives (play vars, -e)', async () => {
+    const t = new FakeTransport('master1');
+    const ctx = makeHostCtx({
+      host: 'master1',
+      transport: t,
+      facts: containerFacts,
+      check: false,
+      diff: false,
+      become: false,
+      vars: k3sPrereqsVars.parse({ base_nftables_enabled: 'yes' }),
+      hostVars: inv.hosts.get('master1')!.vars,
+      inventory: inv,
+      groups: inv.hosts.get('master1')!.groups,
+      registered: {},
+      factsOf: () => undefined,
+      log: () => {},
+      varsOf: (h) => (h === 'loadbalancer1' ? { ...inv.hosts.get(h)!.vars, drover_peer_address: '192.168.9.30' } : undefined),
+    }) as HostCtx<unknown>;
+    const task = role.tasks.find((x) => x.name === 'nftables allow-list admits the K3s ports')!;
+    const r = await task.run(ctx);
+    expect(r.status).toBe('changed');
+    expect(t.files.get('/etc/nftables.d/k3s-prereqs.nft')?.content.toString()).toContain('ip saddr { 192.168.9.30 } tcp dport 6443 accept');
+  });
+
+  it('INI and -e spellings: "yes"/"no" flags and "6443" ports', () => {
+    const v = k3sPrereqsVars.parse({ k3s_prereqs_disable_swap: 'no', k3s_prereqs_selinux_permissive: 'off', base_nftables_enabled: 'yes', k3s_prereqs_api_port: '7443', k3s_prereqs_firewall_ports: [6443, '8472/udp'] });
+    expect(v).toMatchObject({ k3s_prereqs_disable_swap: false, k3s_prereqs_selinux_permissive: false, base_nftables_enabled: true, k3s_prereqs_api_port: 7443, k3s_prereqs_firewall_ports: ['6443', '8472/udp'] });
+    expect(k3sPrereqsVars.safeParse({ k3s_prereqs_api_port: '0' }).success).toBe(false);
+  });
+
+  it('declares role base as its dependency', () => {
+    expect(k3sPrereqsRole.dependencies).toEqual([baseRole]);
   });
 });
 
@@ -185,12 +235,12 @@ describe('kernel modules: container vs VM', () => {
   });
 
   it('role task: VM runs modprobe; container runs none and is skipped', async () => {
-    const vm = new FakeTransport('master1').on('mod_overlay', { stdout: 'mod_overlay=0\nmod_br_netfilter=0\nhas_modprobe=1\n' });
+    const vm = new FakeTransport('master1').on('/sys/module/', { stdout: 'mod_overlay=0\nmod_br_netfilter=0\nhas_modprobe=1\n' });
     const r1 = await runTask('kernel modules loaded', { facts: debianFacts, t: vm });
     expect(r1.result.status).toBe('changed');
     expect(vm.commands.at(-1)).toBe('modprobe overlay && modprobe br_netfilter');
 
-    const ct = new FakeTransport('master1').on('mod_overlay', { stdout: 'mod_overlay=1\nmod_br_netfilter=1\n' });
+    const ct = new FakeTransport('master1').on('/sys/module/', { stdout: 'mod_overlay=1\nmod_br_netfilter=1\n' });
     const r2 = await runTask('kernel modules loaded', { facts: containerFacts, t: ct });
     expect(r2.result).toMatchObject({ status: 'skipped', msg: 'cannot load kernel modules in a container (systemd-nspawn): the host kernel provides overlay, br_netfilter' });
     expect(ct.commands.some((c) => c.startsWith('modprobe'))).toBe(false);
