@@ -26,12 +26,13 @@ const NAMES = {
   acceptNewHostKeys: ['drover_accept_new_host_keys'],
   agent: ['drover_agent'],
   connectTimeoutMs: ['drover_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout'],
+  commandTimeoutMs: ['drover_command_timeout'],
   keepaliveIntervalMs: ['drover_keepalive_interval'],
   maxSessions: ['drover_max_sessions'],
   pipelining: ['drover_pipelining'],
 } satisfies Partial<Record<Field, string[]>>;
 
-const SECONDS = new Set<Field>(['connectTimeoutMs', 'keepaliveIntervalMs']);
+const SECONDS = new Set<Field>(['connectTimeoutMs', 'keepaliveIntervalMs', 'commandTimeoutMs']);
 const PATHS = new Set<Field>(['privateKeyFiles', 'knownHostsFiles', 'agent']);
 
 function expandHome(p: string): string {

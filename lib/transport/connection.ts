@@ -28,6 +28,8 @@ export const ConnectionSchema = z.strictObject({
   /** Accept and record unknown host keys (never a mismatch). Off by default. */
   acceptNewHostKeys: z.boolean().default(false),
   connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** Default bound of a command without its own timeout (ms; 0 = none): see DEFAULT_COMMAND_TIMEOUT_MS. */
+  commandTimeoutMs: z.number().int().nonnegative().optional(),
   keepaliveIntervalMs: z.number().int().nonnegative().default(15_000),
   /** Max concurrent channels on the one connection (OpenSSH MaxSessions is 10). */
   maxSessions: z.number().int().min(1).max(64).default(10),

@@ -7,8 +7,8 @@ import { execLine } from './remote-command.ts';
 import { ShellTransport, type RawResult } from './shell-transport.ts';
 
 export class LocalTransport extends ShellTransport {
-  constructor(conn: Pick<Connection, 'name' | 'become' | 'becomeUser' | 'becomePassword'>) {
-    super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) });
+  constructor(conn: Pick<Connection, 'name' | 'become' | 'becomeUser' | 'becomePassword'> & Partial<Pick<Connection, 'commandTimeoutMs'>>) {
+    super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) }, { commandTimeoutMs: conn.commandTimeoutMs });
   }
 
   protected loginIsRoot(): boolean {

@@ -5,15 +5,42 @@
 // bench/RESULTS.md). Ansible calls its similar option "pipelining" too.
 //
 // Each command is the exact line the login shell would have run (so sudo, env, cwd and the
-// kill marker behave the same), in a subshell with stdin from /dev/null, followed by an end
-// marker on stdout (with the exit status) and on stderr. The line is balanced shell text by
-// construction (every argument goes through quote()), so it can never swallow the marker.
+// kill marker behave the same), run by `eval` of its single-quoted text in a subshell with
+// stdin from /dev/null, followed by an end marker on stdout (with the exit status and the
+// shell's pid) and on stderr. The quoted text is always balanced, whatever the user wrote:
+// a typo such as an unterminated quote is a syntax error of that eval (exit 2, sh's own
+// message on stderr) instead of a shell waiting for the rest of the quote forever, and
+// nothing the command holds can swallow the marker. eval costs no exec (measured in
+// lib/transport/README.md).
 // Only commands without stdin come here (the caller checks); they run one at a time: a busy
 // shell sends the next command to a session of its own instead. A timeout is the caller's:
 // it kills the command's tree by its marker, and the subshell's end frees the shell.
 // On by default; drover_pipelining: false (inventory) or DROVER_PIPELINING=0 turn it off.
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
+import { TimeoutError } from '../errors.ts';
+import { quote } from '../shell/quote.ts';
+
+/**
+ * A pipelined command ran out of time. shellPid is the pipelined shell's pid (when known):
+ * the command's subshell is that shell's only child, which the kill script ends too (a
+ * subshell looping on builtins has no process carrying the exec marker).
+ */
+export class ShellTimeoutError extends TimeoutError {
+  constructor(
+    what: string,
+    ms: number,
+    readonly shellPid: number | undefined,
+  ) {
+    super(what, ms);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The text the pipelined shell gets for one command line (exported for tests). */
+export function pipelinedText(line: string, id: string): string {
+  return `( eval ${quote(line)} ) </dev/null; __drover_rc=$?; printf '%s %s %s\\n' '${id}' "$__drover_rc" "$$"; printf '%s\\n' '${id}' >&2\n`;
+}
 
 export interface PipelinedResult {
   stdout: Buffer;
@@ -87,6 +114,8 @@ interface Pending {
 export class PipelinedShell {
   private pending: Pending | null = null;
   private closed = false;
+  /** The shell's pid on the host, learnt from the first command's end marker. */
+  pid: number | undefined;
 
   /** channel: a session running `exec sh` (POSIX sh reading commands from stdin). */
   constructor(private readonly channel: ClientChannel) {
@@ -111,8 +140,7 @@ export class PipelinedShell {
     const marker = Buffer.from(id);
     return new Promise<PipelinedResult>((resolve) => {
       this.pending = { out: new UntilMarker(marker), err: new UntilMarker(marker), outDone: false, errDone: false, started: Date.now(), resolve };
-      // The newline before `)` ends a trailing comment of the line, if any.
-      this.channel.write(`(\n${line}\n) </dev/null; __drover_rc=$?; printf '%s %s\\n' '${id}' "$__drover_rc"; printf '%s\\n' '${id}' >&2\n`);
+      this.channel.write(pipelinedText(line, id));
     });
   }
 
@@ -126,7 +154,8 @@ export class PipelinedShell {
 
   private finish(p: Pending): void {
     this.pending = null;
-    const status = /^ (\d+)\n/.exec(p.out.rest?.toString('latin1') ?? '');
+    const status = /^ (\d+)(?: (\d+))?\n/.exec(p.out.rest?.toString('latin1') ?? '');
+    if (status?.[2]) this.pid = Number(status[2]);
     p.resolve({ stdout: p.out.data(), stderr: p.err.data(), code: status ? Number(status[1]) : null, durationMs: Date.now() - p.started });
   }
 

@@ -50,7 +50,9 @@ export interface BuiltCommand {
   viaSudo: boolean;
   /**
    * The same command for a POSIX sh that already runs as the right user (the pipelined
-   * shell), when it needs no kill marker: no `sh -c`, so one exec less on the host.
+   * shell): no `sh -c`, so one exec less on the host. The kill marker, if any, is exported
+   * first, so every process the command starts carries it (the subshell itself is found as
+   * the pipelined shell's child, see killScript).
    */
   inline?: string;
 }
@@ -114,7 +116,8 @@ export function buildCommand(spec: CommandSpec): BuiltCommand {
   const b = spec.become;
   if (!b || (spec.loginIsRoot && b.user === 'root')) {
     const inner = innerScript(spec);
-    return { line: shellInvocation(inner, spec.marker, true), viaSudo: false, ...(spec.marker ? {} : { inline: inner }) };
+    const inline = spec.marker ? `${EXEC_MARKER_VAR}=${quote(spec.marker)}; export ${EXEC_MARKER_VAR}\n${inner}` : inner;
+    return { line: shellInvocation(inner, spec.marker, true), viaSudo: false, inline };
   }
   const target = shellInvocation(innerScript(spec), spec.marker, false);
   if (spec.loginIsRoot) {
@@ -148,9 +151,23 @@ export function sudoFailureHint(stderr: string, code: number | null, host: strin
  * of a timed-out command, including children that a signal to the session would miss).
  * Matches /proc/<pid>/environ; grep prints the file names of binary matches with -l.
  */
-export function killScript(marker: string): string {
+export function killScript(marker: string, shellPid?: number): string {
   const needle = `${EXEC_MARKER_VAR}=${marker}`;
+  // A pipelined command runs in a subshell of the pipelined shell (its only child while the
+  // command runs), forked without an exec: its environment shows no marker. Killed first, so
+  // it starts nothing more; then everything that carries the marker.
+  const children =
+    shellPid !== undefined && Number.isInteger(shellPid) && shellPid > 1
+      ? [
+          `for __s in /proc/[0-9]*/stat; do`,
+          `  { IFS= read -r __l < "$__s"; } 2>/dev/null || continue`,
+          `  __r=\${__l##*) }; set -- $__r`,
+          `  if [ "$2" = ${shellPid} ]; then __p=\${__s#/proc/}; kill -KILL "\${__p%/stat}" 2>/dev/null; fi`,
+          `done`,
+        ]
+      : [];
   return [
+    ...children,
     `for __f in $(grep -l -F ${quote(needle)} /proc/[0-9]*/environ 2>/dev/null); do`,
     `  __p=\${__f#/proc/}; __p=\${__p%/environ}`,
     `  [ "$__p" = "$$" ] || kill -KILL "$__p" 2>/dev/null`,

@@ -6,6 +6,7 @@ import { TimeoutError } from '../errors.ts';
 import { addSecret, redact } from '../secrets/redact.ts';
 import { quote } from '../shell/quote.ts';
 import { GetError, PutError } from './file-errors.ts';
+import { ShellTimeoutError } from './pipelined-shell.ts';
 import { buildPutScript, interpretPutResult } from './put-script.ts';
 import { buildCommand, killScript, resolveBecome, sudoFailureHint, type Become, type BecomeDefaults } from './remote-command.ts';
 import {
@@ -35,14 +36,44 @@ interface RawOptions {
 /** How long the clean-up of a timed-out command may take. */
 const KILL_TIMEOUT_MS = 15_000;
 
+/**
+ * How long a command may run when neither the exec (timeoutMs) nor the host
+ * (drover_command_timeout) says: no command waits forever unless asked to (timeoutMs: 0).
+ * Long enough for a slow package install or a base backup; a hung command is killed.
+ */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30 * 60_000;
+
+export interface ShellLimits {
+  /** The default bound of a command (ms); 0 = none. Default DEFAULT_COMMAND_TIMEOUT_MS. */
+  commandTimeoutMs?: number;
+}
+
+/** A command stopped by the default bound (not by a timeout its caller gave). */
+export class CommandBoundError extends TimeoutError {
+  constructor(host: string, what: string, ms: number) {
+    super(`${host}: ${what}`, ms);
+    this.message = `${host}: command still running after ${formatMs(ms)}, the default bound for a command: killed (${what}). Give the op or exec a longer timeoutMs (0 = no bound), or set drover_command_timeout (seconds) for the host`;
+    this.name = 'TimeoutError';
+  }
+}
+
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 export abstract class ShellTransport implements Transport {
   private readonly cleanups = new Set<Promise<unknown>>();
+
+  private readonly commandTimeoutMs: number;
 
   protected constructor(
     readonly name: string,
     private readonly becomeDefaults: BecomeDefaults,
+    limits: ShellLimits = {},
   ) {
     addSecret(becomeDefaults.becomePassword);
+    this.commandTimeoutMs = limits.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   }
 
   /** Whether the login user is root (then becoming root needs no sudo). */
@@ -122,8 +153,11 @@ export abstract class ShellTransport implements Transport {
     become: Become | null,
     killOnTimeout: boolean,
   ): Promise<{ raw: RawResult; viaSudo: boolean }> {
+    // No timeout given: the default bound (0 = none, only when asked for).
+    const bounded = options.timeoutMs === undefined && this.commandTimeoutMs > 0;
+    const timeoutMs = bounded ? this.commandTimeoutMs : options.timeoutMs;
     // The marker finds a timed-out command's processes to kill them: without a timeout there is nothing to find.
-    const timed = options.timeoutMs !== undefined && options.timeoutMs > 0;
+    const timed = timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs);
     const marker = timed ? randomBytes(8).toString('hex') : undefined;
     const built = buildCommand({
       command,
@@ -136,17 +170,18 @@ export abstract class ShellTransport implements Transport {
     let stdin: Buffer | undefined = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     if (built.stdinPrefix) stdin = Buffer.concat([Buffer.from(built.stdinPrefix), stdin ?? Buffer.alloc(0)]);
     try {
-      const raw = await this.runLine(built.line, stdin, options.timeoutMs, describe(command), built.inline);
+      const raw = await this.runLine(built.line, stdin, timed ? timeoutMs : undefined, describe(command), built.inline);
       return { raw, viaSudo: built.viaSudo };
     } catch (e) {
-      if (e instanceof TimeoutError && killOnTimeout && marker) this.killTree(marker, become);
+      if (e instanceof TimeoutError && killOnTimeout && marker) this.killTree(marker, become, e instanceof ShellTimeoutError ? e.shellPid : undefined);
+      if (e instanceof TimeoutError && bounded) throw new CommandBoundError(this.name, describe(command), e.ms);
       throw e;
     }
   }
 
   /** Kill everything a timed-out command started (in the background; close() waits for it). */
-  private killTree(marker: string, become: Become | null): void {
-    const p = this.execRaw(killScript(marker), { timeoutMs: KILL_TIMEOUT_MS }, become, false).catch(() => undefined);
+  private killTree(marker: string, become: Become | null, shellPid: number | undefined): void {
+    const p = this.execRaw(killScript(marker, shellPid), { timeoutMs: KILL_TIMEOUT_MS }, become, false).catch(() => undefined);
     this.cleanups.add(p);
     void p.finally(() => this.cleanups.delete(p));
   }

@@ -11,7 +11,7 @@ import { addSecret, redact } from '../secrets/redact.ts';
 import { pipeliningFor, type Connection } from './connection.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
-import { PipelinedShell } from './pipelined-shell.ts';
+import { PipelinedShell, ShellTimeoutError } from './pipelined-shell.ts';
 import { Semaphore } from './semaphore.ts';
 import { ShellTransport, type RawResult } from './shell-transport.ts';
 
@@ -61,7 +61,7 @@ export class SshTransport extends ShellTransport {
     private readonly conn: Connection,
     private readonly options: SshTransportOptions = {},
   ) {
-    super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) });
+    super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) }, { commandTimeoutMs: conn.commandTimeoutMs });
     addSecret(conn.password);
     this.sessions = new Semaphore(conn.maxSessions);
     this.pipelining = pipeliningFor(conn);
@@ -357,7 +357,7 @@ export class SshTransport extends ShellTransport {
     if (timeoutMs !== undefined && timeoutMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${this.name}: ${what}`, timeoutMs)), timeoutMs);
+        timer = setTimeout(() => reject(new ShellTimeoutError(`${this.name}: ${what}`, timeoutMs, shell.pid)), timeoutMs);
       });
       try {
         r = await Promise.race([running, expired]);

@@ -67,6 +67,24 @@ describe('LocalTransport', () => {
     expect(pidsWithEnv(tag)).toEqual([]);
   });
 
+  it('bounds a command that gives no timeout by the host default (drover_command_timeout), says so, and kills it; timeoutMs 0 means unbounded', async () => {
+    const bounded = new LocalTransport({ name: 'bounded', become: false, becomeUser: 'root', commandTimeoutMs: 300 });
+    try {
+      const tag = `DRV_LOCAL_B=${process.pid}-${Date.now()}`;
+      const [k, v] = tag.split('=') as [string, string];
+      const err = await bounded.exec('sleep 30', { env: { [k]: v } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect((err as Error).message).toMatch(/bounded: command still running after 300 ms, the default bound for a command: killed \(.*sleep 30\)\. Give the op or exec a longer timeoutMs \(0 = no bound\), or set drover_command_timeout/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pidsWithEnv(tag)).toEqual([]);
+      // Asked for: no bound at all, and an own timeout keeps its own message.
+      expect((await bounded.exec('sleep 0.5; echo done', { timeoutMs: 0 })).stdout).toBe('done\n');
+      await expect(bounded.exec('sleep 30', { timeoutMs: 200 })).rejects.toThrow(/timed out after 200 ms/);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('puts atomically with a mode, rejects validation failures, and gets bytes back', async () => {
     const f = join(dir, 'sub', 'file.bin');
     const bin = Buffer.from([0, 255, 10, 1, 2]);

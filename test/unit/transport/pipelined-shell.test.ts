@@ -5,7 +5,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildCommand } from '../../../lib/transport/remote-command.ts';
+import { execFileSync } from 'node:child_process';
+import { buildCommand, killScript } from '../../../lib/transport/remote-command.ts';
 import { pipeliningFor } from '../../../lib/transport/connection.ts';
 import { PipelinedShell } from '../../../lib/transport/pipelined-shell.ts';
 
@@ -75,6 +76,33 @@ describe('PipelinedShell on a real sh', () => {
     const r = await sh.run(line('printf "[%s]" "$T" # a comment', { T: tricky }));
     expect(r.stdout.toString()).toBe(`[${tricky}]`);
     expect(r.code).toBe(0);
+  });
+
+  it('fails a command with a syntax error at once with sh\'s own message (a typo never leaves the shell waiting for the rest of a quote)', async () => {
+    const sh = open();
+    for (const typo of [`echo 'unterminated`, 'echo "open', 'if true; then echo x', 'echo $(date', 'echo `x', 'f() {', 'a && ']) {
+      const r = await sh.run(line(typo));
+      expect(r.code, typo).toBe(2);
+      expect(r.stderr.toString(), typo).toMatch(/Syntax error|unexpected|Unterminated|expecting/i);
+    }
+    // The inline form (no sh -c) too, and the shell is still there for the next command.
+    const inline = buildCommand({ command: `echo 'unterminated`, become: null, loginIsRoot: true }).inline!;
+    expect((await sh.run(inline)).code).toBe(2);
+    expect((await sh.run(line('echo fine'))).stdout.toString()).toBe('fine\n');
+    expect(sh.busy).toBe(false);
+  });
+
+  it('learns its pid from the end marker, and killScript(marker, pid) ends a subshell that loops on builtins only', async () => {
+    const sh = open();
+    await sh.run(line('true'));
+    expect(sh.pid).toBeGreaterThan(1);
+    // Timed-out commands run inline with the marker exported: the loop has no child carrying it.
+    const looping = sh.run(buildCommand({ command: 'while :; do :; done', become: null, loginIsRoot: true, marker: 'feedc0de' }).inline!);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sh.busy).toBe(true);
+    execFileSync('sh', ['-c', killScript('feedc0de', sh.pid)]);
+    expect((await looping).code).toBe(137);
+    expect((await sh.run(line('echo next'))).stdout.toString()).toBe('next\n');
   });
 
   it('reports a command killed by a signal as 128+n, as $? does', async () => {
