@@ -8,7 +8,7 @@ export const CILIUM_HEADER = '# Managed by drover (role cilium): local changes a
 
 /** YAML for helm: no line folding (a long value stays one line), keys in the model's order. */
 export function toYaml(v: unknown): string {
-  return stringify(v, { lineWidth: 0, minContentWidth: 0 });
+  return stringify(v, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** The chart values as a values file. */
