@@ -8,7 +8,7 @@ const HEADER = '# Managed by drover (role haproxy): local changes are overwritte
 export interface HaproxyServer {
   /** Inventory host name. */
   name: string;
-  /** ansible_host (or the name when unset). */
+  /** Peer address (ctx.addressOf: drover_peer_address, else ansible_host, else the name). */
   address: string;
   port: number;
 }

@@ -1,8 +1,9 @@
 // postgres: PostgreSQL from the distribution, one primary and streaming replicas (seed 000's
 // asynchronous replication). Run it on the primary first (its play's handlers restart it with
 // the replication settings), then on the replicas: playbooks/plays/db.ts does exactly that.
+import { defineOp } from '../../lib/ops/exec.ts';
 import { ops } from '../../lib/ops/index.ts';
-import type { OpResult } from '../../lib/ops/types.ts';
+import { changed, ok, type Op, type OpResult } from '../../lib/ops/types.ts';
 import { defineRole, type HostCtx, type Task } from '../../lib/run/types.ts';
 import { quote } from '../../lib/shell/quote.ts';
 import { asPostgres, passfilePath, pgLayout, type PgLayout } from './layout.ts';
@@ -29,7 +30,7 @@ export function layoutOf(ctx: Pick<Ctx, 'facts' | 'vars'>): PgLayout {
 }
 
 export function topologyOf(ctx: Ctx): PgTopology {
-  return pgTopology({ host: ctx.host, inventory: ctx.inventory, groups: ctx.groups, hostVars: ctx.hostVars, defaultAddress: ctx.facts.defaultIpv4, vars: ctx.vars });
+  return pgTopology({ host: ctx.host, lookup: ctx, groups: ctx.groups, defaultAddress: ctx.facts.defaultIpv4, vars: ctx.vars });
 }
 
 /** The drop-in's input for this host. */
@@ -64,21 +65,16 @@ export function hbaInput(ctx: Ctx): HbaInput {
   for (const c of ctx.vars.postgres_hba_clients) {
     const base = { database: c.database, user: c.user, method: c.method };
     if (c.address !== undefined) clients.push({ ...base, address: c.address });
-    else if (c.host !== undefined) clients.push({ ...base, address: hostAddress(ctx, c.host), from: c.host });
-    else if (c.group !== undefined) {
-      const members = [...ctx.inventory.hosts.values()].filter((h) => h.groups.includes(c.group!));
+    else if (c.host !== undefined) {
+      if (!ctx.hostsOf('all').includes(c.host)) throw new Error(`postgres_hba_clients: no host ${c.host} in the inventory`);
+      clients.push({ ...base, address: ctx.addressOf(c.host), from: c.host });
+    } else if (c.group !== undefined) {
+      const members = ctx.hostsOf(c.group);
       if (!members.length) throw new Error(`postgres_hba_clients: group ${c.group} has no hosts`);
-      for (const h of members) clients.push({ ...base, address: hostAddress(ctx, h.name), from: `${h.name} (group ${c.group})` });
+      for (const h of members) clients.push({ ...base, address: ctx.addressOf(h), from: `${h} (group ${c.group})` });
     }
   }
   return { replicationUser: ctx.vars.postgres_replication_user, replicationFrom: t.peers, clients };
-}
-
-function hostAddress(ctx: Ctx, name: string): string {
-  const h = ctx.inventory.hosts.get(name);
-  if (!h) throw new Error(`postgres_hba_clients: no host ${name} in the inventory`);
-  const a = h.vars.ansible_host;
-  return typeof a === 'string' && a ? a : name;
 }
 
 function requirePrimary(t: PgTopology) {
@@ -118,6 +114,19 @@ function pgIsReady(l: PgLayout, port: number): string {
   return asPostgres(l, 'pg_isready', ['-q', '-p', String(port)]);
 }
 
+const INCLUDE_CONF_D = "include_dir = 'conf.d'";
+
+/** postgresql.conf holds `include_dir = 'conf.d'` (appended once; a read-only grep decides). */
+export function includeConfD(mainConf: string): Op {
+  return defineOp(async (ctx) => {
+    const has = await ctx.$.read`grep -Eq ${"^[[:space:]]*include_dir[[:space:]]*=[[:space:]]*'?conf\\.d'?"} ${mainConf}`.nothrow();
+    if (has.ok) return ok(`${mainConf} includes conf.d`);
+    if (ctx.check) return changed(`would append ${INCLUDE_CONF_D} to ${mainConf}`);
+    await ctx.$`printf '%s\\n' ${INCLUDE_CONF_D} >> ${mainConf}`;
+    return changed(`appended ${INCLUDE_CONF_D} to ${mainConf}`);
+  });
+}
+
 const tasks: Task<PostgresVars>[] = [
   {
     name: 'install PostgreSQL',
@@ -136,13 +145,7 @@ const tasks: Task<PostgresVars>[] = [
     name: "postgresql.conf includes conf.d",
     run: (ctx) => {
       const l = layoutOf(ctx);
-      const main = quote(l.mainConf);
-      return ctx.run(
-        ops.seq(
-          ops.command(`printf '%s\\n' "include_dir = 'conf.d'" >> ${main}`, { unless: `grep -Eq "^[[:space:]]*include_dir[[:space:]]*=[[:space:]]*'?conf\\.d'?" ${main}` }),
-          ops.directory(l.confD, { owner: 'postgres', group: 'postgres', mode: '0755' }),
-        ),
-      );
+      return ctx.run(ops.seq(includeConfD(l.mainConf), ops.directory(l.confD, { owner: 'postgres', group: 'postgres', mode: '0755' })));
     },
   },
   {

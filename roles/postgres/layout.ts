@@ -97,12 +97,22 @@ export function passfilePath(l: PgLayout): string {
   return `${l.home}/.drover-replication.pgpass`;
 }
 
-/** Run a PostgreSQL binary as the postgres user (the caller runs as root). */
-export function asPostgres(l: PgLayout, bin: string, args: readonly string[]): string {
-  return `runuser -u postgres -- ${quote(`${l.binDir}/${bin}`)} ${args.map((a) => quote(a)).join(' ')}`.trimEnd();
+/** The argv that runs a PostgreSQL binary as the postgres user (the caller runs as root): for `ctx.$`. */
+export function postgresArgv(l: PgLayout, bin: string, args: readonly string[]): string[] {
+  return ['runuser', '-u', 'postgres', '--', `${l.binDir}/${bin}`, ...args];
 }
 
-/** psql as postgres on the local socket: unaligned, tuples only, stop at the first error. */
+/** psql as postgres on the local socket, unaligned, tuples only, stopping at the first error: argv for `ctx.$`. */
+export function localPsqlArgv(l: PgLayout, port: number, extra: readonly string[] = []): string[] {
+  return postgresArgv(l, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-p', String(port), '-d', 'postgres', ...extra]);
+}
+
+/** postgresArgv as one quoted command line, for the scripts and op options that take a string. */
+export function asPostgres(l: PgLayout, bin: string, args: readonly string[]): string {
+  return postgresArgv(l, bin, args).map((a) => quote(a)).join(' ');
+}
+
+/** localPsqlArgv as one quoted command line. */
 export function localPsql(l: PgLayout, port: number, extra: readonly string[] = []): string {
-  return asPostgres(l, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-p', String(port), '-d', 'postgres', ...extra]);
+  return localPsqlArgv(l, port, extra).map((a) => quote(a)).join(' ');
 }

@@ -4,20 +4,17 @@
 // after unit parsing, so '128MB' = '131072kB'). That is exactly "restart needed": wal_level,
 // max_wal_senders, listen_addresses, port, shared_buffers ... and nothing that a reload applies.
 // It also catches a restart left pending by an earlier run that failed before its handler.
-import { defineOp, run } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { changed, failed, ok, skipped, type Op } from '../../lib/ops/types.ts';
-import { localPsql, type PgLayout } from './layout.ts';
-import { captured, oneLine, probeLines, probeValue, probeValues } from './sql.ts';
+import type { PgLayout } from './layout.ts';
+import { oneLine, probeLines, probeValue, probeValues, psqlProbe } from './sql.ts';
 
 export interface FileSettingError {
   name: string;
   error: string;
 }
 
-export function pendingProbeScript(l: PgLayout, port: number): string {
-  const sql = "SELECT coalesce(name, '') || '|' || error FROM pg_file_settings WHERE error IS NOT NULL";
-  return [`if [ ! -x ${l.binDir}/psql ]; then echo installed=0; exit 0; fi`, 'echo installed=1', 'cd /', captured('q', localPsql(l, port, ['-c', sql]))].join('\n');
-}
+export const PENDING_SQL = "SELECT coalesce(name, '') || '|' || error FROM pg_file_settings WHERE error IS NOT NULL";
 
 const NEEDS_RESTART = /could not be applied|without restarting/;
 
@@ -40,8 +37,8 @@ export function classifyFileSettings(rows: readonly string[]): { restart: string
 /** Reports `changed` (and so notifies the restart handler) when a restart is pending. */
 export function pendingRestart(o: { layout: PgLayout; port: number }): Op {
   return defineOp(async (ctx) => {
-    const p = await run(ctx, pendingProbeScript(o.layout, o.port));
-    if (p.code !== 0) return failed(`probe of pg_file_settings failed (rc ${p.code}): ${oneLine(p.stderr)}`);
+    const p = await psqlProbe(ctx, o.layout, o.port, PENDING_SQL);
+    if (!p.ok) return failed(`probe of pg_file_settings failed (rc ${p.exitCode}): ${oneLine(p.stderr)}`);
     const lines = probeLines(p.stdout);
     const rows = probeValues(lines, 'q').filter(Boolean);
     if (probeValue(lines, 'installed') !== '1') return ctx.check ? skipped('PostgreSQL is not installed yet') : failed(`PostgreSQL is not installed (no ${o.layout.binDir}/psql)`);

@@ -4,11 +4,11 @@
 //    (pg_isready, then SHOW in_hot_standby over a replication connection with the
 //    replica's passfile); otherwise refuse unless forced: two primaries is split brain;
 // 3. SELECT pg_promote(wait => true), then check pg_is_in_recovery() is false.
-import { defineOp, run } from '../../lib/ops/exec.ts';
-import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
+import { changed, failed, ok, type Op, type OpContext } from '../../lib/ops/types.ts';
 import { defineRole, type HostCtx } from '../../lib/run/types.ts';
-import { asPostgres, localPsql, passfilePath, pgLayout, type PgLayout } from './layout.ts';
-import { captured, oneLine, probeLines, probeValue, probeValues } from './sql.ts';
+import { passfilePath, pgLayout, postgresArgv, type PgLayout } from './layout.ts';
+import { oneLine, probeLines, probeValue, probeValues, psqlProbe, psqlQuery } from './sql.ts';
 import { conninfo } from './templates.ts';
 import { pgTopology, type PgPeer } from './topology.ts';
 import { postgresPromoteVars, type PostgresPromoteVars } from './vars.ts';
@@ -22,7 +22,7 @@ function layoutOf(ctx: HostCtx<PostgresPromoteVars>): PgLayout {
 }
 
 function oldPrimaryOf(ctx: HostCtx<PostgresPromoteVars>): PgPeer | undefined {
-  const t = pgTopology({ host: ctx.host, inventory: ctx.inventory, groups: ctx.groups, hostVars: ctx.hostVars, defaultAddress: ctx.facts.defaultIpv4, vars: ctx.vars });
+  const t = pgTopology({ host: ctx.host, lookup: ctx, groups: ctx.groups, defaultAddress: ctx.facts.defaultIpv4, vars: ctx.vars });
   return t.primary && t.primary.name !== ctx.host ? t.primary : undefined;
 }
 
@@ -33,7 +33,7 @@ const inRecovery = (ctx: HostCtx<PostgresPromoteVars>): boolean | string =>
 export function targetState(o: { layout: PgLayout; port: number }): Op {
   return defineOp(async (ctx) => {
     const sql = "SELECT pg_is_in_recovery()::int || '|' || coalesce((SELECT status FROM pg_stat_wal_receiver LIMIT 1), 'none')";
-    const r = await run(ctx, ['cd /', captured('q', localPsql(o.layout, o.port, ['-c', sql]))].join('\n'));
+    const r = await psqlProbe(ctx, o.layout, o.port, sql);
     const lines = probeLines(r.stdout);
     const row = probeValues(lines, 'q').filter(Boolean);
     if (probeValue(lines, 'q_rc') !== '0') {
@@ -54,13 +54,17 @@ export interface OldPrimaryProbe {
   show: string;
 }
 
-export function oldPrimaryProbeScript(l: PgLayout, o: { old: PgPeer; port: number; user: string; passfile: string; self: string }): string {
+/** Seen from the target: does the old primary answer, and is it a standby (a read-only probe)? */
+export function oldPrimaryProbe(ctx: Pick<OpContext, '$'>, l: PgLayout, o: { old: PgPeer; port: number; user: string; passfile: string; self: string }) {
   const ci = conninfo({ host: o.old.address, port: o.port, user: o.user, passfile: o.passfile, dbname: 'replication', replication: 'true', connect_timeout: 5, application_name: `${o.self}-promote-check` });
-  return [
-    'cd /',
-    `${asPostgres(l, 'pg_isready', ['-q', '-h', o.old.address, '-p', String(o.port), '-t', '5'])}; echo "ready_rc=$?"`,
-    captured('show', asPostgres(l, 'psql', ['-X', '-A', '-t', '-d', ci, '-c', 'SHOW in_hot_standby'])),
-  ].join('\n');
+  const ready = postgresArgv(l, 'pg_isready', ['-q', '-h', o.old.address, '-p', String(o.port), '-t', '5']);
+  const show = postgresArgv(l, 'psql', ['-X', '-A', '-t', '-d', ci, '-c', 'SHOW in_hot_standby']);
+  return ctx.$.read`cd /
+${ready}; echo "ready_rc=$?"
+__out=$(${show} 2>&1); echo "show_rc=$?"
+printf '%s\\n' "$__out" | sed 's/^/show=/'`
+    .timeout(30_000)
+    .nothrow();
 }
 
 export function parseOldPrimary(stdout: string): OldPrimaryProbe {
@@ -86,7 +90,7 @@ export function decideOldPrimary(p: OldPrimaryProbe, o: { old: PgPeer; force: bo
 export function oldPrimaryCheck(o: { layout: PgLayout; port: number; user: string; passfile: string; old: PgPeer | undefined; force: boolean }): Op {
   return defineOp(async (ctx) => {
     if (!o.old) return ok('no other primary in the inventory to check');
-    const r = await run(ctx, oldPrimaryProbeScript(o.layout, { old: o.old, port: o.port, user: o.user, passfile: o.passfile, self: ctx.host }), { timeoutMs: 30_000 });
+    const r = await oldPrimaryProbe(ctx, o.layout, { old: o.old, port: o.port, user: o.user, passfile: o.passfile, self: ctx.host });
     const d = decideOldPrimary(parseOldPrimary(r.stdout), { old: o.old, force: o.force });
     return d.proceed ? ok(d.msg) : failed(d.msg);
   });
@@ -98,14 +102,11 @@ export function promote(o: { layout: PgLayout; port: number; timeoutSec: number;
     if (ctx.check) return changed(`would promote ${ctx.host} (SELECT pg_promote(true, ${o.timeoutSec}))`);
     const started = Date.now();
     const sql = `SELECT pg_promote(true, ${o.timeoutSec})`;
-    const r = await run(ctx, ['cd /', captured('q', localPsql(o.layout, o.port, ['-c', sql]))].join('\n'), { timeoutMs: (o.timeoutSec + 30) * 1000 });
+    const r = await psqlQuery(ctx, o.layout, o.port, sql, { read: false }).timeout((o.timeoutSec + 30) * 1000);
     const lines = probeLines(r.stdout);
     const out = probeValues(lines, 'q').filter(Boolean);
     if (probeValue(lines, 'q_rc') !== '0' || out[0] !== 't') return failed(`pg_promote() did not complete within ${o.timeoutSec}s: ${oneLine(out.join(' ') || r.stderr)}`);
-    const v = await run(
-      ctx,
-      ['cd /', captured('q', localPsql(o.layout, o.port, ['-c', "SELECT pg_is_in_recovery()::int || '|' || ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"]))].join('\n'),
-    );
+    const v = await psqlQuery(ctx, o.layout, o.port, "SELECT pg_is_in_recovery()::int || '|' || ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int", { read: false });
     const vl = probeLines(v.stdout);
     const [rec, timeline] = (probeValues(vl, 'q').filter(Boolean)[0] ?? '').split('|');
     if (probeValue(vl, 'q_rc') !== '0' || rec !== '0') return failed(`promotion reported done but the server is still in recovery: ${oneLine(probeValues(vl, 'q').join(' '))}`);

@@ -3,12 +3,12 @@
 // The probe reads the stored SCRAM verifier and this controller checks it against the password
 // (scram.ts): the password is never sent for a check, never printed, never on any argv. A change
 // sends a freshly computed verifier on psql's stdin: the plaintext never reaches the server.
-import { defineOp, run } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
 import { addSecret } from '../../lib/secrets/redact.ts';
-import { localPsql, type PgLayout } from './layout.ts';
+import { localPsqlArgv, type PgLayout } from './layout.ts';
 import { scramMatches, scramVerifier } from './scram.ts';
-import { captured, oneLine, probeLines, probeValue, probeValues, sqlIdent, sqlLiteral } from './sql.ts';
+import { oneLine, probeLines, probeValue, probeValues, psqlProbe, sqlIdent, sqlLiteral } from './sql.ts';
 
 export interface RoleState {
   installed: boolean;
@@ -22,9 +22,8 @@ export interface RoleState {
   stored: string;
 }
 
-export function roleProbeScript(l: PgLayout, port: number, user: string): string {
-  const sql = `SELECT rolcanlogin::int || '|' || rolreplication::int || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${sqlLiteral(user)}`;
-  return [`if [ ! -x ${l.binDir}/psql ]; then echo installed=0; exit 0; fi`, 'echo installed=1', 'cd /', captured('q', localPsql(l, port, ['-c', sql]))].join('\n');
+export function roleProbeSql(user: string): string {
+  return `SELECT rolcanlogin::int || '|' || rolreplication::int || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${sqlLiteral(user)}`;
 }
 
 export function parseRoleState(stdout: string): RoleState {
@@ -67,8 +66,8 @@ export function roleSql(user: string, d: RoleDecision, verifier: string): string
 
 export function replicationRole(o: { layout: PgLayout; port: number; user: string; password: string }): Op {
   return defineOp(async (ctx) => {
-    const p = await run(ctx, roleProbeScript(o.layout, o.port, o.user));
-    if (p.code !== 0) return failed(`probe of role ${o.user} failed (rc ${p.code}): ${oneLine(p.stderr)}`);
+    const p = await psqlProbe(ctx, o.layout, o.port, roleProbeSql(o.user));
+    if (!p.ok) return failed(`probe of role ${o.user} failed (rc ${p.exitCode}): ${oneLine(p.stderr)}`);
     const s = parseRoleState(p.stdout);
     if (!s.installed) {
       return ctx.check ? changed(`would create replication role ${o.user} (PostgreSQL is not installed yet)`) : failed(`PostgreSQL is not installed (no ${o.layout.binDir}/psql)`);
@@ -83,8 +82,8 @@ export function replicationRole(o: { layout: PgLayout; port: number; user: strin
     if (ctx.check) return changed(`would ${what}`);
     const verifier = scramVerifier(o.password);
     addSecret(verifier);
-    const r = await run(ctx, `cd / && ${localPsql(o.layout, o.port, ['-f', '-'])}`, { stdin: roleSql(o.user, d, verifier) });
-    if (r.code !== 0) return failed(`${what}: psql failed (rc ${r.code}): ${oneLine(r.stderr || r.stdout)}`, { rc: r.code });
+    const r = await ctx.$`cd / && ${localPsqlArgv(o.layout, o.port, ['-f', '-'])}`.stdin(roleSql(o.user, d, verifier)).nothrow();
+    if (!r.ok) return failed(`${what}: psql failed (rc ${r.exitCode}): ${oneLine(r.stderr || r.stdout)}`, { rc: r.exitCode });
     return changed(what);
   });
 }

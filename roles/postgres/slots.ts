@@ -1,10 +1,10 @@
 // One physical replication slot per replica on the primary, so the primary keeps the WAL a
 // replica has not received yet (a replica that was down catches up instead of needing a rebuild).
 // Slots of hosts no longer in the inventory are reported, never dropped silently.
-import { defineOp, run } from '../../lib/ops/exec.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
 import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
-import { localPsql, type PgLayout } from './layout.ts';
-import { captured, oneLine, probeLines, probeValue, probeValues, sqlLiteral } from './sql.ts';
+import { localPsqlArgv, type PgLayout } from './layout.ts';
+import { oneLine, probeLines, probeValue, probeValues, psqlProbe, sqlLiteral } from './sql.ts';
 
 export interface SlotInfo {
   name: string;
@@ -20,12 +20,9 @@ export interface SlotState {
   slots: SlotInfo[];
 }
 
-export function slotProbeScript(l: PgLayout, port: number): string {
-  const sql =
-    "SELECT 'recovery|' || pg_is_in_recovery()::int UNION ALL " +
-    "SELECT 'slot|' || slot_name || '|' || slot_type || '|' || active::int FROM pg_replication_slots";
-  return [`if [ ! -x ${l.binDir}/psql ]; then echo installed=0; exit 0; fi`, 'echo installed=1', 'cd /', captured('q', localPsql(l, port, ['-c', sql]))].join('\n');
-}
+export const SLOTS_SQL =
+  "SELECT 'recovery|' || pg_is_in_recovery()::int UNION ALL " +
+  "SELECT 'slot|' || slot_name || '|' || slot_type || '|' || active::int FROM pg_replication_slots";
 
 export function parseSlotState(stdout: string): SlotState {
   const lines = probeLines(stdout);
@@ -62,8 +59,8 @@ export function decideSlots(existing: readonly SlotInfo[], wanted: readonly stri
 
 export function replicationSlots(o: { layout: PgLayout; port: number; slots: readonly string[] }): Op {
   return defineOp(async (ctx) => {
-    const p = await run(ctx, slotProbeScript(o.layout, o.port));
-    if (p.code !== 0) return failed(`probe of replication slots failed (rc ${p.code}): ${oneLine(p.stderr)}`);
+    const p = await psqlProbe(ctx, o.layout, o.port, SLOTS_SQL);
+    if (!p.ok) return failed(`probe of replication slots failed (rc ${p.exitCode}): ${oneLine(p.stderr)}`);
     const s = parseSlotState(p.stdout);
     if (!s.installed || !s.reachable) {
       if (ctx.check) return changed(`would create slots ${o.slots.join(', ') || '(none)'} (server not answering yet)`);
@@ -81,8 +78,8 @@ export function replicationSlots(o: { layout: PgLayout; port: number; slots: rea
     if (ctx.check) return changed(`would ${what}${note}`);
     // immediately_reserve: WAL is kept from now on, before the replica first connects.
     const sql = d.create.map((n) => `SELECT pg_create_physical_replication_slot(${sqlLiteral(n)}, true);`).join('\n') + '\n';
-    const r = await run(ctx, `cd / && ${localPsql(o.layout, o.port, ['-f', '-'])}`, { stdin: sql });
-    if (r.code !== 0) return failed(`${what}: psql failed (rc ${r.code}): ${oneLine(r.stderr || r.stdout)}`, { rc: r.code });
+    const r = await ctx.$`cd / && ${localPsqlArgv(o.layout, o.port, ['-f', '-'])}`.stdin(sql).nothrow();
+    if (!r.ok) return failed(`${what}: psql failed (rc ${r.exitCode}): ${oneLine(r.stderr || r.stdout)}`, { rc: r.exitCode });
     return changed(`${what}${note}`);
   });
 }

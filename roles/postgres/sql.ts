@@ -1,5 +1,29 @@
-// Small helpers shared by the role's SQL-speaking ops: SQL quoting and the probe line format
-// (`key=value` lines, a key may repeat: slot=a|physical|t, slot=b|physical|f).
+// Small helpers shared by the role's SQL-speaking ops: SQL quoting, the one psql query probe
+// they share, and the probe line format (`key=value` lines, a key may repeat:
+// slot=a|physical|t, slot=b|physical|f).
+import type { HostCommand } from '../../lib/ops/shell.ts';
+import type { OpContext } from '../../lib/ops/types.ts';
+import { localPsqlArgv, type PgLayout } from './layout.ts';
+
+/**
+ * One query through psql as postgres on the local socket. Prints `installed=0|1`, then
+ * `q_rc=<psql exit code>` and each output line as `q=<line>`, so a failed query reaches the
+ * decision as data. `read`: a read-only probe (`ctx.$.read`: it may be read ahead and runs in
+ * --check); otherwise `ctx.$`.
+ */
+export function psqlQuery(ctx: Pick<OpContext, '$'>, l: PgLayout, port: number, sql: string, o: { read: boolean }): HostCommand {
+  const $ = o.read ? ctx.$.read : ctx.$;
+  return $`if [ ! -x ${`${l.binDir}/psql`} ]; then echo installed=0; exit 0; fi
+echo installed=1
+cd /
+__out=$(${localPsqlArgv(l, port, ['-c', sql])} 2>&1); echo "q_rc=$?"
+printf '%s\\n' "$__out" | sed 's/^/q=/'`.nothrow();
+}
+
+/** psqlQuery as a read-only probe. */
+export function psqlProbe(ctx: Pick<OpContext, '$'>, l: PgLayout, port: number, sql: string): HostCommand {
+  return psqlQuery(ctx, l, port, sql, { read: true });
+}
 
 /** A SQL string literal ('' doubles a quote; standard_conforming_strings is on since 9.1). */
 export function sqlLiteral(s: string): string {
@@ -32,14 +56,6 @@ export function probeValue(lines: ReadonlyArray<[string, string]>, key: string):
 export function oneLine(s: string, max = 400): string {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max)}...` : t;
-}
-
-/**
- * Shell lines that run `cmd`, then print `<key>_rc=<exit code>` and its output as
- * `<key>=<line>` lines (so the output of a failed query reaches the decision as data).
- */
-export function captured(key: string, cmd: string): string {
-  return [`__out=$(${cmd} 2>&1); echo "${key}_rc=$?"`, `printf '%s\\n' "$__out" | sed 's/^/${key}=/'`].join('\n');
 }
 
 /** All values of a key. */

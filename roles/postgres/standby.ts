@@ -13,11 +13,12 @@
 // databases is someone's data: both are refused unless postgres_replica_allow_rebuild is set.
 //
 // The password: pg_basebackup reads it from the role's 0600 passfile (never argv or env).
-import { defineOp, run } from '../../lib/ops/exec.ts';
-import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
+import { defineOp } from '../../lib/ops/exec.ts';
+import type { HostCommand } from '../../lib/ops/shell.ts';
+import { changed, failed, ok, type Op, type OpContext } from '../../lib/ops/types.ts';
 import { quote } from '../../lib/shell/quote.ts';
-import { asPostgres, type PgLayout } from './layout.ts';
-import { captured, oneLine, probeLines, probeValue, probeValues } from './sql.ts';
+import { asPostgres, postgresArgv, type PgLayout } from './layout.ts';
+import { oneLine, probeLines, probeValue, probeValues } from './sql.ts';
 import { conninfo } from './templates.ts';
 import type { PgPeer } from './topology.ts';
 
@@ -57,21 +58,24 @@ export function primaryConninfo(t: Pick<StandbyTarget, 'primary' | 'port' | 'use
   return conninfo({ host: t.primary.address, port: t.port, user: t.user, passfile: t.passfile, application_name: t.self, ...extra });
 }
 
-export function standbyProbeScript(t: StandbyTarget): string {
+/** What the data directory holds, and IDENTIFY_SYSTEM on the primary (a read-only probe). */
+export function standbyProbe(ctx: Pick<OpContext, '$'>, t: StandbyTarget): HostCommand {
   const l = t.layout;
-  const d = quote(l.dataDir);
-  const ident = asPostgres(l, 'psql', ['-X', '-A', '-t', '-d', primaryConninfo(t, { dbname: 'replication', replication: 'true', connect_timeout: 10 }), '-c', 'IDENTIFY_SYSTEM']);
-  return [
-    `if [ ! -x ${quote(`${l.binDir}/pg_basebackup`)} ]; then echo installed=0; exit 0; fi`,
-    'echo installed=1',
-    'cd /',
-    `if [ -f ${d}/PG_VERSION ]; then echo "pgversion=$(cat ${d}/PG_VERSION)"; fi`,
-    `if [ -f ${d}/standby.signal ]; then echo standby=1; fi`,
-    `if [ -f ${d}/global/pg_control ]; then echo "sysid=$(${asPostgres(l, 'pg_controldata', [l.dataDir])} 2>/dev/null | sed -n 's/^Database system identifier:[[:space:]]*//p')"; fi`,
-    `if [ -d ${d}/base ]; then echo "databases=$(ls -1 ${d}/base | grep -c '^[0-9][0-9]*$')"; fi`,
-    `echo "active=$(systemctl is-active ${quote(l.unit)} 2>/dev/null)"`,
-    captured('ident', ident),
-  ].join('\n');
+  const d = l.dataDir;
+  const ident = postgresArgv(l, 'psql', ['-X', '-A', '-t', '-d', primaryConninfo(t, { dbname: 'replication', replication: 'true', connect_timeout: 10 }), '-c', 'IDENTIFY_SYSTEM']);
+  const controldata = postgresArgv(l, 'pg_controldata', [d]);
+  return ctx.$.read`if [ ! -x ${`${l.binDir}/pg_basebackup`} ]; then echo installed=0; exit 0; fi
+echo installed=1
+cd /
+if [ -f ${`${d}/PG_VERSION`} ]; then echo "pgversion=$(cat ${`${d}/PG_VERSION`})"; fi
+if [ -f ${`${d}/standby.signal`} ]; then echo standby=1; fi
+if [ -f ${`${d}/global/pg_control`} ]; then echo "sysid=$(${controldata} 2>/dev/null | sed -n 's/^Database system identifier:[[:space:]]*//p')"; fi
+if [ -d ${`${d}/base`} ]; then echo "databases=$(ls -1 ${`${d}/base`} | grep -c '^[0-9][0-9]*$')"; fi
+echo "active=$(systemctl is-active ${l.unit} 2>/dev/null)"
+__out=$(${ident} 2>&1); echo "ident_rc=$?"
+printf '%s\\n' "$__out" | sed 's/^/ident=/'`
+    .timeout(60_000)
+    .nothrow();
 }
 
 export function parseStandbyState(stdout: string): StandbyState {
@@ -165,8 +169,8 @@ export function cloneScript(t: StandbyTarget, timeoutSec = 60): string {
 
 export function standbyOf(t: StandbyTarget & { allowRebuild: boolean; timeoutSec: number }): Op {
   return defineOp(async (ctx) => {
-    const p = await run(ctx, standbyProbeScript(t), { timeoutMs: 60_000 });
-    if (p.code !== 0) return failed(`standby probe failed (rc ${p.code}): ${oneLine(p.stderr)}`);
+    const p = await standbyProbe(ctx, t);
+    if (!p.ok) return failed(`standby probe failed (rc ${p.exitCode}): ${oneLine(p.stderr)}`);
     const s = parseStandbyState(p.stdout);
     const d = decideStandby(s, { host: ctx.host, primary: t.primary, allowRebuild: t.allowRebuild, check: ctx.check });
     const data = { sysid: s.sysid, primarySysid: s.primarySysid, standby: s.standbySignal };
@@ -174,10 +178,11 @@ export function standbyOf(t: StandbyTarget & { allowRebuild: boolean; timeoutSec
     if (d.action === 'refuse' || d.action === 'fail') return failed(d.msg, { data });
     if (ctx.check) return changed(`would ${d.msg}`, { data });
     const started = Date.now();
-    const r = await run(ctx, cloneScript(t), { timeoutMs: t.timeoutSec * 1000 });
+    // The rebuild is one root script (cloneScript: it puts the old data directory back on failure).
+    const r = await ctx.$`sh -c ${cloneScript(t)}`.timeout(t.timeoutSec * 1000).nothrow();
     const moved = probeValue(probeLines(r.stdout), 'moved_aside');
     const aside = moved ? `; previous data directory kept at ${moved}` : '';
-    if (r.code !== 0) return failed(`${d.msg}: failed (rc ${r.code}): ${oneLine(r.stderr || r.stdout, 800)}`, { rc: r.code, data });
+    if (!r.ok) return failed(`${d.msg}: failed (rc ${r.exitCode}): ${oneLine(r.stderr || r.stdout, 800)}`, { rc: r.exitCode, data });
     return changed(`${d.msg}: done in ${((Date.now() - started) / 1000).toFixed(1)} s${aside}`, { data: { ...data, movedAside: moved } });
   });
 }

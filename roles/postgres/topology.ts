@@ -1,7 +1,8 @@
 // Who is who among the database hosts, from the inventory alone (no host is asked): this
-// host's role, the primary, the replicas with their slot names, and every address.
-import type { Inventory } from '../../lib/inventory/types.ts';
+// host's role, the primary, the replicas with their slot names, and every address: the one
+// peers use (lookup.addressOf: drover_peer_address, else ansible_host), from merged variables.
 import { isIP } from 'node:net';
+import type { InventoryLookup } from '../../lib/run/lookup.ts';
 
 export interface PgPeer {
   name: string;
@@ -24,10 +25,9 @@ export interface PgTopology {
 
 export interface TopologyInput {
   host: string;
-  inventory: Inventory;
+  lookup: InventoryLookup;
   groups: readonly string[];
-  hostVars: Readonly<Record<string, unknown>>;
-  /** Fallback address for this host when ansible_host is not set. */
+  /** Fallback address for this host when neither drover_peer_address nor ansible_host is set. */
   defaultAddress?: string | null;
   vars: {
     postgres_role?: 'primary' | 'replica';
@@ -46,34 +46,27 @@ export function slotName(host: string): string {
   return /^[a-z_]/.test(s) ? s : `r_${s}`.slice(0, 63);
 }
 
-function addressOf(inv: Inventory, name: string): string {
-  const v = inv.hosts.get(name)?.vars.ansible_host;
-  return typeof v === 'string' && v ? v : name;
-}
-
-function membersOf(inv: Inventory, group: string): string[] {
-  return [...inv.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name);
-}
-
 export function pgTopology(i: TopologyInput): PgTopology {
-  const { inventory: inv, vars } = i;
+  const { lookup, vars } = i;
   const role = vars.postgres_role ?? (i.groups.includes(vars.postgres_replica_group) ? 'replica' : 'primary');
-  const ownHost = i.hostVars.ansible_host;
-  const self = { name: i.host, address: typeof ownHost === 'string' && ownHost ? ownHost : (i.defaultAddress ?? i.host) };
-  const primaryName = vars.postgres_primary_host ?? membersOf(inv, vars.postgres_primary_group)[0];
-  const primary = primaryName === undefined ? undefined : primaryName === i.host ? self : { name: primaryName, address: addressOf(inv, primaryName) };
-  const replicas = membersOf(inv, vars.postgres_replica_group)
+  // addressOf falls back to the name: then this host's own default-route address is better.
+  const own = lookup.addressOf(i.host);
+  const self = { name: i.host, address: own !== i.host ? own : (i.defaultAddress ?? i.host) };
+  const primaryName = vars.postgres_primary_host ?? lookup.hostsOf(vars.postgres_primary_group)[0];
+  const primary = primaryName === undefined ? undefined : primaryName === i.host ? self : { name: primaryName, address: lookup.addressOf(primaryName) };
+  const replicas = lookup
+    .hostsOf(vars.postgres_replica_group)
     .filter((n) => n !== primaryName)
     .map((name) => {
-      const override = inv.hosts.get(name)?.vars.postgres_replication_slot;
+      const override = lookup.varsOf(name).postgres_replication_slot;
       return {
         name,
-        address: name === i.host ? self.address : addressOf(inv, name),
+        address: name === i.host ? self.address : lookup.addressOf(name),
         slot: typeof override === 'string' && override ? slotName(override) : slotName(name),
       };
     });
-  const names = [...new Set([...(primaryName ? [primaryName] : []), ...membersOf(inv, vars.postgres_primary_group), ...replicas.map((r) => r.name)])];
-  const peers = names.filter((n) => n !== i.host).map((name) => ({ name, address: addressOf(inv, name) }));
+  const names = [...new Set([...(primaryName ? [primaryName] : []), ...lookup.hostsOf(vars.postgres_primary_group), ...replicas.map((r) => r.name)])];
+  const peers = names.filter((n) => n !== i.host).map((name) => ({ name, address: lookup.addressOf(name) }));
   return { role, self, primary, replicas, peers };
 }
 

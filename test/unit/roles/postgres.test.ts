@@ -3,6 +3,7 @@
 // FakeTransport where the exec traffic matters (password never on argv, check mode runs nothing).
 import { describe, expect, it } from 'vitest';
 import type { Inventory, InventoryHost } from '../../../lib/inventory/types.ts';
+import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx } from '../../../lib/run/types.ts';
 import type { CliOptions } from '../../../lib/cli/args.ts';
 import { postgresRole, confInput, confValidateCommand, hbaInput, RESTART_REGISTER } from '../../../roles/postgres/index.ts';
@@ -71,6 +72,15 @@ describe('postgres vars', () => {
     expect(postgresVars.safeParse({ postgres_replication_password: PW, postgres_conf_file: 'x.txt' }).success).toBe(false);
   });
 
+  it('reads numbers, ports and durations as INI and -e spell them', () => {
+    const v = vars({ postgres_port: '5433', postgres_version: '15', postgres_max_connections: '200', postgres_max_wal_senders: '5', postgres_max_replication_slots: '6', postgres_basebackup_timeout: '2h', postgres_hot_standby_feedback: 'on' });
+    expect(v).toMatchObject({ postgres_port: 5433, postgres_version: 15, postgres_max_connections: 200, postgres_max_wal_senders: 5, postgres_max_replication_slots: 6, postgres_basebackup_timeout: 7200, postgres_hot_standby_feedback: true });
+    expect(vars({ postgres_basebackup_timeout: '600' }).postgres_basebackup_timeout).toBe(600);
+    expect(postgresPromoteVars.parse({ postgres_promote_force: 'yes', postgres_promote_timeout: '90' })).toMatchObject({ postgres_promote_force: true, postgres_promote_timeout: 90 });
+    expect(postgresVars.safeParse({ postgres_replication_password: PW, postgres_port: '65536' }).success).toBe(false);
+    expect(postgresVars.safeParse({ postgres_replication_password: PW, postgres_replica_allow_rebuild: 'maybe' }).success).toBe(false);
+  });
+
   it('reads booleans as INI and -e spell them; client defaults', () => {
     const v = vars({ postgres_replica_allow_rebuild: 'yes', postgres_hot_standby: 'off', postgres_hba_clients: [{ group: 'workers' }] });
     expect(v.postgres_replica_allow_rebuild).toBe(true);
@@ -114,7 +124,7 @@ describe('topology', () => {
   const topo = (host: string, extra: Record<string, unknown> = {}) => {
     const inv = inventory();
     const h = inv.hosts.get(host)!;
-    return pgTopology({ host, inventory: inv, groups: h.groups, hostVars: h.vars, vars: vars(extra) });
+    return pgTopology({ host, lookup: inventoryLookup(inv), groups: h.groups, vars: vars(extra) });
   };
 
   it('primary: every replica with its slot; peers are the replicas', () => {
@@ -147,11 +157,32 @@ describe('topology', () => {
 });
 
 describe('role wiring (inventory -> template inputs)', () => {
-  const ctxFor = (host: string, extra: Record<string, unknown> = {}) => {
-    const inv = inventory();
+  const ctxFor = (host: string, extra: Record<string, unknown> = {}, inv = inventory(), merged?: (h: string) => Record<string, unknown> | undefined) => {
     const h = inv.hosts.get(host)!;
-    return { host, inventory: inv, groups: h.groups, hostVars: h.vars, facts: debianFacts, vars: vars(extra) } as unknown as HostCtx<PostgresVars>;
+    return { host, inventory: inv, groups: h.groups, hostVars: h.vars, facts: debianFacts, vars: vars(extra), ...inventoryLookup(inv, merged) } as unknown as HostCtx<PostgresVars>;
   };
+
+  it('every peer-facing address is drover_peer_address when set: pg_hba, primary_conninfo, listen_addresses', () => {
+    const inv = inventory();
+    for (const [name, ip] of [['postgresql1', '192.168.20.14'], ['postgresql2', '192.168.20.15'], ['pg-3.example', '192.168.20.16'], ['worker1', '192.168.20.24']] as const) {
+      inv.hosts.get(name)!.vars.drover_peer_address = ip;
+    }
+    const hba = hbaInput(ctxFor('postgresql1', { postgres_hba_clients: [{ host: 'worker1' }, { group: 'workers' }] }, inv));
+    expect(hba.replicationFrom.map((p) => p.address)).toEqual(['192.168.20.15', '192.168.20.16']);
+    expect(hba.clients.map((c) => c.address)).toEqual(['192.168.20.24', '192.168.20.24', '10.17.4.25']);
+    const c = confInput(ctxFor('postgresql2', {}, inv));
+    expect(c.standby?.primaryConninfo).toContain('host=192.168.20.14 ');
+    expect(c.listenAddresses).toEqual(['localhost', '192.168.20.15']);
+  });
+
+  it('a peer address and a replication slot name given by play vars or -e (merged vars) are used', () => {
+    const inv = inventory();
+    const merged = (h: string) => (h === 'postgresql1' ? { ...inv.hosts.get(h)!.vars, drover_peer_address: '172.30.0.14' } : h === 'postgresql2' ? { ...inv.hosts.get(h)!.vars, postgres_replication_slot: 'second' } : undefined);
+    const c = confInput(ctxFor('postgresql2', {}, inv, merged));
+    expect(c.standby?.primaryConninfo).toContain('host=172.30.0.14 ');
+    expect(hbaInput(ctxFor('postgresql2', {}, inv, merged)).replicationFrom.map((p) => p.address)).toContain('172.30.0.14');
+    expect(pgTopology({ host: 'postgresql1', lookup: inventoryLookup(inv, merged), groups: inv.hosts.get('postgresql1')!.groups, vars: vars() }).replicas.map((r) => r.slot)).toEqual(['second', 'third']);
+  });
 
   it('replica drop-in: listens on its own address, streams from the primary through its slot', () => {
     const c = confInput(ctxFor('postgresql2'));
