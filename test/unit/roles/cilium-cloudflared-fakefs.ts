@@ -18,9 +18,10 @@ export function fakeFs(host: string, paths: readonly string[]): FakeFs {
   const dirs = new Map<string, string>();
   const writes: string[] = [];
   const byLength = [...paths].sort((a, b) => b.length - a.length);
-  t.on(/./, (cmd) => {
-    const p = byLength.find((x) => cmd.includes(x));
-    if (p === undefined) return { code: 0 };
+  // Only commands naming one of the paths: others reach later t.on() rules or the fallback.
+  const named = new RegExp(byLength.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+  t.on(named, (cmd) => {
+    const p = byLength.find((x) => cmd.includes(x))!;
     const mkdir = /mkdir -p /.test(cmd);
     if (mkdir && !dirs.has(p)) {
       dirs.set(p, '755');

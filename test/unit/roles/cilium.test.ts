@@ -430,3 +430,37 @@ describe('cilium role shape', () => {
     expect((await task.run(bad)).msg).toContain('holds chart cilium 1.18.12, but cilium_version is 1.19.6');
   });
 });
+
+describe('cilium through the runner', () => {
+  it('master1 writes the manifest and waits; the others skip; a second run changes nothing', async () => {
+    const { harness, makeInventory } = await import('../run/helpers.ts');
+    const k3s = { api_vip: '10.17.4.32', k3s_flannel_backend: 'none', k3s_disable_network_policy: true, k3s_disable_kube_proxy: true };
+    const i = makeInventory({ master1: { groups: ['masters'], vars: k3s }, master2: { groups: ['masters'], vars: k3s }, worker1: { groups: ['workers'], vars: k3s } });
+    const DIR = '/var/lib/rancher/k3s/server/manifests';
+    const fss = new Map(['master1', 'master2'].map((h) => [h, fakeFs(h, [DIR, `${DIR}/cilium.yaml`])]));
+    fss.get('master1')!.t.on('k3s kubectl get nodes -o json', { stdout: nodesJson({ master1: true, master2: true, worker1: true }) });
+    const h = harness(i);
+    const connect = (host: { name: string }) => fss.get(host.name)!.t;
+    const play = { name: 'cni', hosts: 'masters', roles: [ciliumRole] };
+    const r1 = await h.run([play], { connect });
+    expect(r1.exitCode).toBe(0);
+    expect(r1.hosts.master1).toMatchObject({ changed: 1, failed: 0 });
+    expect(r1.hosts.master2).toMatchObject({ changed: 0, skipped: 3 });
+    expect(fss.get('master1')!.t.files.get(`${DIR}/cilium.yaml`)!.content.toString()).toBe(readFileSync(new URL('manifest-default.yaml', FIX), 'utf8'));
+    const r2 = await h.run([play], { connect });
+    expect(r2.hosts.master1).toMatchObject({ changed: 0, failed: 0 });
+  });
+
+  it('an inconsistent server fails the run before anything is written', async () => {
+    const { harness, makeInventory } = await import('../run/helpers.ts');
+    const k3s = { api_vip: '10.17.4.32', k3s_flannel_backend: 'none', k3s_disable_network_policy: true, k3s_disable_kube_proxy: true };
+    const i = makeInventory({ master1: { groups: ['masters'], vars: k3s }, master2: { groups: ['masters'], vars: { ...k3s, k3s_disable_kube_proxy: false } } });
+    const fs1 = fakeFs('master1', ['/var/lib/rancher/k3s/server/manifests']);
+    const h = harness(i);
+    const r = await h.run([{ name: 'cni', hosts: 'masters', roles: [ciliumRole] }], { connect: (host: { name: string }) => (host.name === 'master1' ? fs1.t : new FakeTransport(host.name)) });
+    expect(r.exitCode).toBe(2);
+    expect(fs1.writes).toEqual([]);
+    const failedEnd = h.sink.ends('master1').find((e) => e.status === 'failed');
+    expect(JSON.stringify(failedEnd)).toContain('master2: kubeProxyReplacement is true but K3s still runs kube-proxy');
+  });
+});

@@ -258,3 +258,29 @@ describe('cloudflared manifest task', () => {
     expect(cloudflaredRole.tasks.map((x) => x.name)).toEqual(['cloudflared manifest (Namespace, Secret, ConfigMap, Deployment, PodDisruptionBudget)']);
   });
 });
+
+describe('cloudflared through the runner', () => {
+  it('only master1 writes; no event carries the token; a second run reports nothing changed', async () => {
+    const { harness, makeInventory } = await import('../run/helpers.ts');
+    const i = makeInventory({ master1: { groups: ['masters'] }, master2: { groups: ['masters'] } });
+    const DIR = '/var/lib/rancher/k3s/server/manifests';
+    const fss = new Map([
+      ['master1', fakeFs('master1', [DIR, `${DIR}/cloudflared.yaml`])],
+      ['master2', fakeFs('master2', [DIR, `${DIR}/cloudflared.yaml`])],
+    ]);
+    const h = harness(i);
+    const play = { name: 'tunnel', hosts: 'masters', roles: [cloudflaredRole], vars: { cloudflared_tunnel_token: TOKEN, cloudflared_ingress: INGRESS } };
+    const connect = (host: { name: string }) => fss.get(host.name)!.t;
+    const r1 = await h.run([play], { connect, diff: true });
+    expect(r1.exitCode).toBe(0);
+    expect(r1.hosts.master1).toMatchObject({ changed: 1, failed: 0 });
+    expect(r1.hosts.master2).toMatchObject({ changed: 0, skipped: 1 });
+    expect(fss.get('master2')!.writes).toEqual([]);
+    const r2 = await h.run([play], { connect, diff: true });
+    expect(r2.hosts.master1).toMatchObject({ changed: 0, failed: 0 });
+    const events = JSON.stringify(h.sink.events);
+    expect(events).not.toContain(TOKEN);
+    expect(events).not.toContain(Buffer.from(TOKEN).toString('base64'));
+    expect(events).not.toContain(TUNNEL_SECRET);
+  });
+});
