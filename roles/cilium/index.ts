@@ -128,12 +128,10 @@ export async function planManifest(
 
   let source: ChartSource = { kind: 'repo', repo: v.cilium_chart_repo, version: v.cilium_version };
   if (v.cilium_chart_file !== undefined) {
-    if (v.cilium_chart_delivery === 'static') source = { kind: 'static', file: staticChartName(v) };
-    else {
-      const buf = await readChartFile(v);
-      if (buf instanceof Error) errors.push(buf.message);
-      else source = { kind: 'content', base64: buf.toString('base64') };
-    }
+    // Checked in both deliveries: the manifest never names an archive of another version.
+    const buf = await readChartFile(v);
+    if (buf instanceof Error) errors.push(buf.message);
+    else source = v.cilium_chart_delivery === 'static' ? { kind: 'static', file: staticChartName(v) } : { kind: 'content', base64: buf.toString('base64') };
   }
   if (errors.length) return new CiliumModelError(errors.join('\n'));
   return { content: renderManifest(ciliumHelmChart(source, renderValues(values))), notes };

@@ -203,6 +203,8 @@ describe('cilium values and HelmChart', () => {
   it('refuses an archive of another version or not a chart, before anything is written', async () => {
     const wrong = await planManifest(vars({ cilium_chart_file: STUB_OLD }), lookFor());
     expect(String(wrong)).toContain('cilium_chart_file cilium-1.18.12-stub.tgz holds chart cilium 1.18.12, but cilium_version is 1.19.6');
+    const wrongStatic = await planManifest(vars({ cilium_chart_file: STUB_OLD, cilium_chart_delivery: 'static' }), lookFor());
+    expect(String(wrongStatic)).toContain('holds chart cilium 1.18.12, but cilium_version is 1.19.6');
     const missing = await planManifest(vars({ cilium_chart_file: '/nonexistent/cilium-1.19.6.tgz' }), lookFor());
     expect(String(missing)).toContain('cilium_chart_file /nonexistent/cilium-1.19.6.tgz: ENOENT');
     expect(chartArchiveMeta(readFileSync(STUB))).toEqual({ name: 'cilium', version: '1.19.6' });
