@@ -9,3 +9,5 @@ apt-get update
 apt-get install -y --no-install-recommends \
   debootstrap systemd-container socat openssh-client openssh-server sudo iproute2 mount \
   ca-certificates bash tmux curl netcat-openbsd busybox
+# ansible-core: test/unit/inventory/ansible-compat.test.ts compares with the real ansible-inventory.
+apt-get install -y --no-install-recommends ansible-core

@@ -38,9 +38,11 @@ export function compileInventory(raw: RawInventory, sources: string[]): Inventor
   const groups = new Map<string, InventoryGroup>();
   for (const g of raw.groups.values()) {
     const hosts = g.name === 'all' ? [] : g.name === 'ungrouped' ? ungrouped : [...g.hosts];
+    // all's children as Ansible lists them: ungrouped, those a source put under all (in that
+    // order), then the groups nobody claims (in the order they were defined).
     const children =
       g.name === 'all'
-        ? ['ungrouped', ...[...raw.groups.keys()].filter((n) => n !== 'all' && n !== 'ungrouped' && parents.get(n)!.has('all'))]
+        ? [...new Set(['ungrouped', ...g.children, ...[...raw.groups.keys()].filter((n) => n !== 'all' && parents.get(n)!.has('all'))])]
         : [...g.children];
     groups.set(g.name, { name: g.name, hosts, children, vars: plain(g.vars, raw.groupFileVars.get(g.name)) });
   }

@@ -122,7 +122,9 @@ function installCompat(): void {
       const m = STRING_METHODS[val]!;
       return (...a: unknown[]) => m(obj, ...a);
     }
-    return inner.call(this, obj, val, ...rest);
+    const out = inner.call(this, obj, val, ...rest);
+    // A slice of a string (version[1:]) is a string in Python; nunjucks' slice gives a list.
+    return typeof obj === 'string' && rest.length && Array.isArray(out) ? out.join('') : out;
   };
 }
 
@@ -150,6 +152,10 @@ function guarded<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
       throw e;
     }
   };
+}
+
+function pyType(v: unknown): string {
+  return v === null ? 'NoneType' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'dict' : typeof v;
 }
 
 function hasUndefined(v: unknown): boolean {
@@ -184,10 +190,20 @@ function lookup(kind: unknown, ...terms: unknown[]): unknown[] {
 }
 
 const HELPERS: Record<string, unknown> = {
-  // Output of {{ expr }} inside text: Python's str(); undefined is an error, as in Ansible.
+  // Output of {{ expr }} inside text: Python's str(), None as '' (Ansible's finalize);
+  // undefined is an error, as in Ansible.
   __drover_out: guarded((v: unknown) => {
     if (hasUndefined(v)) throw undefinedError();
-    return pyStr(v);
+    return v === null ? '' : pyStr(v);
+  }),
+  // `+`: lists concatenate and strings join as in Python; JavaScript would make "a,b" + "c".
+  __drover_add: guarded((a: unknown, b: unknown) => {
+    if (a === undefined || b === undefined) throw undefinedError();
+    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (typeof a === 'number' && typeof b === 'number') return a + b;
+    if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) + Number(b);
+    if (typeof a === 'string' && typeof b === 'string') return a + b;
+    throw new TemplateRuntimeError(`unsupported operand types for +: ${pyType(a)} and ${pyType(b)}`);
   }),
   __drover_capture: guarded((v: unknown) => {
     if (hasUndefined(v)) throw undefinedError();
@@ -405,6 +421,7 @@ function rewrite(root: NjNode): boolean {
     visit(c);
     let node = c;
     if (c.typename === 'Concat') node = call(c, '__drover_concat', [c.left as NjNode, c.right as NjNode]);
+    if (c.typename === 'Add') node = call(c, '__drover_add', [c.left as NjNode, c.right as NjNode]);
     if (c.typename === 'Is') {
       const right = c.right as NjNode;
       const args = right.typename === 'FunCall' ? ((right.args as NjNode).children as NjNode[]) : [];

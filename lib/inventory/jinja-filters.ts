@@ -235,7 +235,8 @@ export function ansibleFilters(applyFilter: (name: string, value: unknown, args:
   const f: Record<string, FilterFn> = {
     default: (v, ...raw) => {
       const a = args(raw, ['default_value', 'boolean']);
-      return v === undefined || (a.boolean && !pyTruthy(v)) ? (a.default_value ?? '') : v;
+      const dflt = 'default_value' in a ? a.default_value : '';
+      return v === undefined || (a.boolean && !pyTruthy(v)) ? dflt : v;
     },
     int: (v, ...raw) => {
       const a = args(raw, ['default', 'base']);
