@@ -4,6 +4,11 @@
 // during drains. Pure; golden-tested and validated against the Kubernetes schemas in
 // test/unit/roles/cloudflared.test.ts.
 import { createHash } from 'node:crypto';
+// Types only (erased at run time): the object literals below are checked field by field
+// against the Kubernetes API types by tsc, so a misspelt field does not compile.
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IConfigMap, IContainer, INamespace, ISecret, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { withCatchAll, type IngressRule } from './ingress.ts';
 import { parseCredentials, type CloudflaredVars } from './vars.ts';
@@ -46,11 +51,11 @@ export const renderTunnelConfig = (v: CloudflaredVars): string => stringify(tunn
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface CloudflaredObjects {
-  namespace: K8sObject;
-  secret: K8sObject;
-  configMap: K8sObject;
-  deployment: K8sObject;
-  podDisruptionBudget: K8sObject;
+  namespace: INamespace;
+  secret: ISecret;
+  configMap: IConfigMap;
+  deployment: IDeployment;
+  podDisruptionBudget: IPodDisruptionBudget;
 }
 
 export function cloudflaredObjects(v: CloudflaredVars): CloudflaredObjects {
@@ -63,23 +68,23 @@ export function cloudflaredObjects(v: CloudflaredVars): CloudflaredObjects {
   const secretValue = (token ? v.cloudflared_tunnel_token : v.cloudflared_credentials_json) ?? '';
   const config = renderTunnelConfig(v);
 
-  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } };
-  const secret = {
+  const namespace: INamespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } };
+  const secret: ISecret = {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace: ns, labels },
     type: 'Opaque',
     data: { [secretKey]: Buffer.from(secretValue).toString('base64') },
   };
-  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { 'config.yaml': config } };
+  const configMap: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { 'config.yaml': config } };
 
-  const volumeMounts: K8sObject[] = [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }];
-  const volumes: K8sObject[] = [{ name: 'config', configMap: { name, items: [{ key: 'config.yaml', path: 'config.yaml' }] } }];
+  const volumeMounts: IVolumeMount[] = [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }];
+  const volumes: IVolume[] = [{ name: 'config', configMap: { name, items: [{ key: 'config.yaml', path: 'config.yaml' }] } }];
   if (!token) {
     volumeMounts.push({ name: 'creds', mountPath: CREDS_DIR, readOnly: true });
     volumes.push({ name: 'creds', secret: { secretName: name, defaultMode: 0o400, items: [{ key: 'credentials.json', path: 'credentials.json' }] } });
   }
-  const container: K8sObject = {
+  const container: IContainer = {
     name: 'cloudflared',
     image: v.cloudflared_image,
     args: ['tunnel', '--config', CONFIG_FILE, 'run'],
@@ -91,7 +96,7 @@ export function cloudflaredObjects(v: CloudflaredVars): CloudflaredObjects {
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: NONROOT, capabilities: { drop: ['ALL'] } },
     volumeMounts,
   };
-  const deployment = {
+  const deployment: IDeployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: ns, labels },
@@ -121,7 +126,7 @@ export function cloudflaredObjects(v: CloudflaredVars): CloudflaredObjects {
       },
     },
   };
-  const podDisruptionBudget = {
+  const podDisruptionBudget: IPodDisruptionBudget = {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: { name, namespace: ns, labels },
