@@ -4,7 +4,7 @@
 // (a `readOnly` command runs anyway and reports ok: for queries whose output later tasks use).
 import { quote } from '../shell/quote.ts';
 import type { ExecResult } from '../transport/types.ts';
-import { defineOp, errText, run } from './exec.ts';
+import { defineOp, errText, run, sudoFor } from './exec.ts';
 import { parseProbe } from './probe.ts';
 import { changed, failed, ok, type Op, type OpResult } from './types.ts';
 
@@ -64,8 +64,8 @@ export function guardReason(g: Guards, o: CommandOptions): string | undefined {
 export function command(cmd: string, opts: CommandOptions = {}): Op {
   const shown = opts.noLog ? '(command hidden: noLog)' : cmd;
   return defineOp(async (ctx) => {
-    const sudo = opts.sudo === false ? undefined : opts.sudo === true ? ctx.become || true : undefined;
-    const execOpts = { ...(opts.sudo === undefined ? {} : { sudo }), timeoutMs: opts.timeoutMs };
+    // Always an explicit sudo: the op's own (false wins over any become), else the context's.
+    const execOpts = { sudo: sudoFor(ctx, opts.sudo), timeoutMs: opts.timeoutMs };
     const guard = guardProbeScript(opts);
     if (guard) {
       // A guard only looks (it runs under --check too): a probe, which may have been read ahead.
@@ -75,7 +75,8 @@ export function command(cmd: string, opts: CommandOptions = {}): Op {
       if (reason) return ok(`skipped: ${reason}`, { data: { skipped: reason } });
     }
     if (ctx.check && !opts.readOnly) return changed(`would run: ${shown}`, { commands: [shown] });
-    const r = await run(ctx, cmd, { ...execOpts, env: opts.env, stdin: opts.stdin });
+    // A readOnly query runs in --check as a read (the only kind of exec check mode sends).
+    const r = await run(ctx, cmd, { ...execOpts, env: opts.env, stdin: opts.stdin, ...(ctx.check && opts.readOnly ? { probe: true } : {}) });
     const out: Partial<OpResult> = opts.noLog
       ? { rc: r.code, commands: [shown] }
       : { rc: r.code, stdout: r.stdout, stderr: r.stderr, commands: [shown], data: { stdout: r.stdout, stderr: r.stderr, rc: r.code } };

@@ -4,7 +4,7 @@ import { UnreachableError } from '../errors.ts';
 import type { ExecResult } from '../transport/types.ts';
 import { PutValidateError } from '../transport/types.ts';
 import { formatMode } from './mode.ts';
-import { errText, joinCommands, run } from './exec.ts';
+import { errText, joinCommands, run, sudoOf } from './exec.ts';
 import { changed, failed, ok, skipped, type FileDiff, type OpContext, type OpResult } from './types.ts';
 
 /** A file to write atomically with transport.put. */
@@ -90,7 +90,7 @@ export async function applyDecision(ctx: OpContext, d: Decision, o: ApplyOptions
         group: p.group,
         validate: p.validate,
         mkdirs: p.mkdirs,
-        sudo: ctx.become ? ctx.become : undefined,
+        sudo: sudoOf(ctx),
       });
     } catch (e) {
       if (e instanceof UnreachableError) throw e;

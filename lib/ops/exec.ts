@@ -16,9 +16,19 @@ export class OpFailure extends Error {
   }
 }
 
-/** The sudo option for privileged commands: the context's become, or none. */
-export function sudoOf(ctx: OpContext): boolean | BecomeOptions | undefined {
-  return ctx.become ? ctx.become : undefined;
+/**
+ * The sudo option for privileged commands: the context's become (resolved once by the
+ * runner: play > host vars > off, off as root), always explicit. `undefined` would mean
+ * "the inventory's ansible_become" to the transport and override a play's become: false.
+ */
+export function sudoOf(ctx: OpContext): boolean | BecomeOptions {
+  return ctx.become ? ctx.become : false;
+}
+
+/** An op's own `sudo` option over the context: undefined = the context's, true = become (with the host's settings), false = none. */
+export function sudoFor(ctx: OpContext, own: boolean | undefined): boolean | BecomeOptions {
+  if (own === undefined) return sudoOf(ctx);
+  return own ? sudoOf(ctx) || true : false;
 }
 
 /** May this context chown files (root login or become)? */
@@ -45,7 +55,7 @@ export function defineOp(body: (ctx: OpContext) => Promise<OpResult>): Op {
 
 /** Run with the context's sudo unless the options say otherwise. */
 export function run(ctx: OpContext, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  return ctx.transport.exec(command, { sudo: sudoOf(ctx), ...options });
+  return ctx.transport.exec(command, { ...options, sudo: options.sudo ?? sudoOf(ctx) });
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises'
 import { dirname } from 'node:path';
 import { quote } from '../shell/quote.ts';
 import { isText } from './text.ts';
-import { defineOp, mustRun, OpFailure, sudoOf } from './exec.ts';
+import { defineOp, mustProbe, OpFailure, sudoFor } from './exec.ts';
 import { parseProbe } from './probe.ts';
 import { changed, ok, skipped, type Op } from './types.ts';
 import { sha256 } from './write.ts';
@@ -49,11 +49,11 @@ export async function writeLocalAtomic(path: string, content: string | Buffer, m
 
 export function fetchFile(remote: string, local: string, opts: FetchOptions = {}): Op {
   return defineOp(async (ctx) => {
-    const sudo = opts.sudo === false ? undefined : sudoOf(ctx) ?? (opts.sudo ? true : undefined);
+    const sudo = sudoFor(ctx, opts.sudo);
     const current = await readLocal(local);
     let remoteContent: Buffer | undefined;
     if (!opts.transform) {
-      const r = await mustRun(
+      const r = await mustProbe(
         ctx,
         `probe ${remote}`,
         `if [ -f ${quote(remote)} ]; then h=$(sha256sum < ${quote(remote)}) || exit 3; echo "sha256=\${h%% *}"; else echo missing=1; fi`,

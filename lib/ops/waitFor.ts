@@ -4,7 +4,7 @@
 // `nc -z`, bash's /dev/tcp (run through `bash -c`, never in dash), or python3.
 // Check mode makes one attempt and never waits: ok if ready now, else skipped.
 import { quote } from '../shell/quote.ts';
-import { defineOp, errText, run, sudoOf } from './exec.ts';
+import { defineOp, errText, run, sudoFor } from './exec.ts';
 import { failed, ok, skipped, type Op, type OpContext } from './types.ts';
 
 export interface WaitOptions {
@@ -93,13 +93,15 @@ async function wait(
   check: string,
   o: WaitOptions,
   until: 'success' | 'failure',
-  sudo: ReturnType<typeof sudoOf>,
+  sudo: ReturnType<typeof sudoFor>,
 ) {
   const timeoutMs = ctx.check ? 0 : (o.timeoutMs ?? 60_000);
   const start = Date.now();
   const r = await run(ctx, waitScript(check, timeoutMs / 1000, (o.intervalMs ?? 1000) / 1000, until), {
     sudo,
     timeoutMs: timeoutMs + 30_000,
+    // In --check it is one look (never a wait): a read, the only kind of exec check mode sends.
+    ...(ctx.check ? { probe: true } : {}),
   });
   const elapsedMs = Date.now() - start;
   const data = { elapsedMs };
@@ -118,17 +120,17 @@ async function wait(
 export function waitForPort(host: string, port: number, opts: WaitPortOptions = {}): Op {
   const state = opts.state ?? 'open';
   return defineOp((ctx) =>
-    wait(ctx, `port ${host}:${port} ${state}`, portCheck(host, port), opts, state === 'open' ? 'success' : 'failure', undefined),
+    wait(ctx, `port ${host}:${port} ${state}`, portCheck(host, port), opts, state === 'open' ? 'success' : 'failure', false),
   );
 }
 
 export function waitForHttp(url: string, opts: WaitHttpOptions = {}): Op {
-  return defineOp((ctx) => wait(ctx, `${url} to answer`, httpCheck(url, opts), opts, 'success', undefined));
+  return defineOp((ctx) => wait(ctx, `${url} to answer`, httpCheck(url, opts), opts, 'success', false));
 }
 
 export function waitForCommand(cmd: string, opts: WaitCommandOptions = {}): Op {
   return defineOp((ctx) =>
-    wait(ctx, `\`${cmd}\` to succeed`, commandCheck(cmd), opts, 'success', opts.sudo === false ? undefined : sudoOf(ctx) ?? (opts.sudo ? true : undefined)),
+    wait(ctx, `\`${cmd}\` to succeed`, commandCheck(cmd), opts, 'success', sudoFor(ctx, opts.sudo)),
   );
 }
 

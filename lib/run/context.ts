@@ -1,5 +1,6 @@
 // Builds the HostCtx a task sees: this host's variables and registry, with the transport
 // and facts of whichever host actually runs it (itself, or the delegate).
+import { factsGathered } from '../facts/missing.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { OpResult } from '../ops/types.ts';
@@ -19,10 +20,14 @@ export function truthy(v: unknown): boolean | undefined {
   return undefined;
 }
 
-/** sudo when the play (or the host's drover_become/ansible_become) asks, unless we are root. */
+/**
+ * The one become of a context, resolved once: the play's `become` if set, else the host's
+ * drover_become/ansible_become, else off; off when logged in as root (facts.uid 0). Without
+ * gathered facts the transport still skips sudo for a root login that becomes root.
+ */
 export function wantsBecome(playBecome: boolean | undefined, vars: Readonly<Record<string, unknown>>, facts: Facts): boolean {
   const want = playBecome ?? truthy(vars.drover_become ?? vars.ansible_become) ?? false;
-  return want && facts.uid !== 0;
+  return want && (!factsGathered(facts) || facts.uid !== 0);
 }
 
 export interface CtxInput {

@@ -1,6 +1,7 @@
 // One transport per host for the whole run (reused across plays, closed at the end) and
 // facts gathered at most once per host. A host that cannot be reached stays unreachable.
 import { UnreachableError } from '../errors.ts';
+import { missingFacts } from '../facts/missing.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
@@ -22,25 +23,12 @@ export function lookupHost(inv: Inventory, name: string): InventoryHost | undefi
   return inv.hosts.get(name) ?? (name === 'localhost' || name === '127.0.0.1' ? implicitLocalhost() : undefined);
 }
 
-/** Stand-in facts when a play sets gatherFacts: false and none were gathered earlier. */
+/**
+ * Stand-in facts when a play sets gatherFacts: false and none were gathered earlier: reading
+ * any fact but the host name fails with FactsNotGathered (lib/facts/missing.ts), never a guess.
+ */
 export function unknownFacts(host: string): Facts {
-  return {
-    hostname: host,
-    os: { id: 'unknown', family: 'unknown', version: '', versionMajor: null },
-    kernel: '',
-    arch: '',
-    init: 'unknown',
-    pkgManager: 'none',
-    container: null,
-    vm: null,
-    python: null,
-    interfaces: [],
-    defaultIpv4: null,
-    memTotalMb: 0,
-    cpus: 0,
-    uid: -1,
-    selinux: 'absent',
-  };
+  return missingFacts(host);
 }
 
 function errMsg(e: unknown): string {

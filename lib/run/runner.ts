@@ -18,7 +18,8 @@ import type { Recap, RunOptions } from './options.ts';
 import { planPlays, type HandlerStep, type HostPlan, type PlayPlan, type Step } from './plan.ts';
 import { CaptureTransport, ProbeAheadTransport, ProbeWindow, captureProbes, type CapturedProbe } from './probe-ahead.ts';
 import { RecapBuilder } from './recap.ts';
-import type { HostCtx, Play } from './types.ts';
+import { CheckModeRefusal, TaskTransport, refusalsOf, unwrapTransport } from './task-transport.ts';
+import type { HostCtx, Play, Task } from './types.ts';
 import { mergeHostVars } from './vars.ts';
 
 type NoTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
@@ -404,15 +405,18 @@ class Run {
     return h ? mergeHostVars(h, play, this.options.extraVars, this.options.extraVarOrigins).vars : undefined;
   }
 
-  private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play, quiet = false): HostCtx<unknown> {
+  private ctxFor(bh: BatchHost, ri: number, transport: Transport, factsHost: string, play: Play, quiet = false, checkModeSafe = false): HostCtx<unknown> {
     const facts = this.pool.factsOrUnknown(factsHost);
+    // become resolved once (play > host vars > off; off as root) and handed to the transport
+    // explicitly; in --check only reads reach the host (lib/run/task-transport.ts).
+    const become = wantsBecome(play.become, bh.plan.hostVars, facts);
     return makeHostCtx({
       host: bh.name,
-      transport,
+      transport: new TaskTransport(unwrapTransport(transport), { become, readOnly: this.check && !checkModeSafe }),
       facts,
       check: this.check,
       diff: this.diff,
-      become: wantsBecome(play.become, bh.plan.hostVars, facts),
+      become,
       vars: bh.plan.roleVars[ri],
       hostVars: bh.plan.hostVars,
       inventory: this.options.inventory,
@@ -452,7 +456,7 @@ class Run {
   }
 
   /** Context on the delegate: its transport and facts, this host's vars and registry. */
-  private async delegateCtx(bh: BatchHost, ri: number, target: string, play: Play): Promise<HostCtx<unknown>> {
+  private async delegateCtx(bh: BatchHost, ri: number, target: string, play: Play, checkModeSafe = false): Promise<HostCtx<unknown>> {
     if (!lookupHost(this.options.inventory, target)) throw new Error(`delegateTo: host "${target}" is not in the inventory`);
     const t = await this.pool.transport(target);
     if (play.gatherFacts !== false && !this.pool.hasFacts(target)) {
@@ -463,7 +467,7 @@ class Run {
         this.emit({ type: 'log', host: bh.name, level: 'warn', msg: `facts of delegate ${target} unavailable: ${errorMessage(e)}` });
       }
     }
-    return this.ctxFor(bh, ri, t, target, play);
+    return this.ctxFor(bh, ri, t, target, play, false, checkModeSafe);
   }
 
   private async execTask(bh: BatchHost, step: Step, batch: Batch): Promise<Outcome> {
@@ -479,7 +483,7 @@ class Run {
     try {
       const transport = await this.pool.transport(bh.name);
       if (!task.runOnce && !task.delegateTo) await this.readAhead(bh, step, batch, transport);
-      const ctx = this.ctxFor(bh, step.ri, transport, bh.name, play);
+      const ctx = this.ctxFor(bh, step.ri, transport, bh.name, play, false, task.checkModeSafe === true);
       const w = task.when ? task.when(ctx) : true;
       if (w !== true) {
         result = { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };
@@ -488,14 +492,14 @@ class Run {
         const target = typeof task.delegateTo === 'function' ? task.delegateTo(ctx) : task.delegateTo;
         if (target && target !== bh.name) {
           delegatedTo = target;
-          runCtx = await this.delegateCtx(bh, step.ri, target, play);
+          runCtx = await this.delegateCtx(bh, step.ri, target, play, task.checkModeSafe === true);
         }
-        ({ result, attempts } = await runWithRetries(task, runCtx, {
+        ({ result, attempts } = await runWithRetries(checkModeReported(task, runCtx), runCtx, {
           signal: this.options.signal,
           onRetry: (n, max, last) => {
             // A retry waits for the host to change by itself: it must look again, not be
             // answered from what was read ahead (nothing of ours changed the host meanwhile).
-            for (const t of new Set([transport, runCtx.transport])) if (t instanceof ProbeAheadTransport) t.drop();
+            for (const t of new Set([transport, unwrapTransport(runCtx.transport)])) if (t instanceof ProbeAheadTransport) t.drop();
             this.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` });
           },
         }));
@@ -541,7 +545,7 @@ class Run {
     try {
       const ctx = this.ctxFor(bh, h.ri, await this.pool.transport(bh.name), bh.name, play);
       const w = h.handler.when ? h.handler.when(ctx) : true;
-      result = w === true ? normaliseResult(await h.handler.run(ctx)) : { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };
+      result = w === true ? await checkModeReported(h.handler, ctx).run(ctx) : { status: 'skipped', msg: typeof w === 'string' && w ? w : 'conditional false' };
       status = result.status;
     } catch (e) {
       status = e instanceof UnreachableError ? 'unreachable' : 'failed';
@@ -594,4 +598,26 @@ class Run {
       this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${batch.stop}` });
     }
   }
+}
+
+/**
+ * The task (or handler) with its check-mode refusals reported: when its transport refused an
+ * exec or put (--check, lib/run/task-transport.ts), the result is skipped and says what
+ * would have run, whatever the task made of the refusal (an op turns it into failed; a
+ * skipped result is not retried either).
+ */
+function checkModeReported<T extends Pick<Task<unknown>, 'run'>>(task: T, ctx: HostCtx<unknown>): T & { run: (c: HostCtx<unknown>) => Promise<OpResult> } {
+  const run = async (c: HostCtx<unknown>): Promise<OpResult> => {
+    let result: OpResult | undefined;
+    try {
+      result = normaliseResult(await task.run(c));
+    } catch (e) {
+      // A refusal the task let through, or an error that followed one: the refusal is the story.
+      if (!(e instanceof CheckModeRefusal) && !refusalsOf(ctx.transport).length) throw e;
+    }
+    const refused = refusalsOf(ctx.transport);
+    if (!refused.length && result) return result;
+    return { status: 'skipped', msg: `check mode: not run (would ${refused.join('; would ')})`, data: { checkModeRefused: [...refused] } };
+  };
+  return { ...task, run };
 }

@@ -114,12 +114,13 @@ describe('strategies', () => {
     expect(states).toEqual(['waiting', 'connecting', 'running', 'done', 'waiting', 'running', 'done']);
   });
 
-  it('gatherFacts: false skips the probe and gives stand-in facts', async () => {
+  it('gatherFacts: false skips the probe; the host name is known, reading another fact fails the task (never a guess)', async () => {
     let seen = '';
-    const role = defineRole({ name: 'r', vars: z.object({}), tasks: [{ name: 't', run: (ctx) => ((seen = ctx.facts.os.family), ok()) }] });
+    const role = defineRole({ name: 'r', vars: z.object({}), tasks: [{ name: 't', run: (ctx) => ((seen = ctx.facts.hostname), ok(ctx.facts.os.family)) }] });
     const h = harness(inv);
     await h.run([{ name: 'p', hosts: 'a', roles: [role], gatherFacts: false }]);
     expect(h.gathers).toEqual([]);
-    expect(seen).toBe('unknown');
+    expect(seen).toBe('a');
+    expect(h.sink.ends('a')[0]).toMatchObject({ status: 'failed', msg: expect.stringMatching(/needs the fact "os", which was not gathered/) });
   });
 });
