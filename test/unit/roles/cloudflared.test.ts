@@ -284,3 +284,26 @@ describe('cloudflared through the runner', () => {
     expect(events).not.toContain(TUNNEL_SECRET);
   });
 });
+
+describe('cloudflared bad variables through the runner', () => {
+  it('an ingress rule cloudflared would refuse stops the run before any host is touched, naming the rule, never the token', async () => {
+    const { harness, makeInventory } = await import('../run/helpers.ts');
+    const i = makeInventory({ master1: { groups: ['masters'] } });
+    const h = harness(i);
+    const play = {
+      name: 'tunnel',
+      hosts: 'masters',
+      roles: [cloudflaredRole],
+      vars: { cloudflared_tunnel_token: TOKEN, cloudflared_ingress: [{ hostname: 'app.example.com:443', service: 'http://app' }] },
+    };
+    const err = await h.run([play]).then(
+      () => undefined,
+      (e: unknown) => e as Error & { key?: string },
+    );
+    // An InputError (exit 65 at the CLI) naming the rule's key.
+    expect(err?.message).toBe('play "tunnel" vars: key "cloudflared_ingress.0": role "cloudflared" on host "master1": Validation failed: Hostname cannot contain a port');
+    expect(err?.key).toBe('cloudflared_ingress.0');
+    expect(JSON.stringify(err) + String(err?.message) + JSON.stringify(h.sink.events)).not.toContain(TOKEN);
+    expect(h.connects).toEqual([]);
+  });
+});
