@@ -25,7 +25,7 @@ import {
   type ChartSource,
   type K3sServerNet,
 } from './model.ts';
-import { nodeProblems } from './readiness.ts';
+import { helmChartNote, nodeProblems } from './readiness.ts';
 import { renderManifest, renderValues } from './templates.ts';
 import { ciliumVars, type CiliumVars } from './vars.ts';
 
@@ -48,7 +48,7 @@ export {
 export { renderManifest, renderValues, CILIUM_HEADER } from './templates.ts';
 export { chartArchiveMeta } from './chart-archive.ts';
 export { CILIUM_CHART_KEYS, CILIUM_CHART_KEYS_VERSION } from './chart-keys.ts';
-export { nodeProblems } from './readiness.ts';
+export { helmChartNote, nodeProblems } from './readiness.ts';
 
 type Ctx = HostCtx<CiliumVars>;
 
@@ -182,6 +182,22 @@ export async function readinessProblems(ctx: Pick<Ctx, '$'>): Promise<string[]> 
   }
 }
 
+/** helm-controller's view of the chart, for a timeout message (never fails the task by itself). */
+export async function helmChartState(ctx: Pick<Ctx, '$'>): Promise<string> {
+  const r = await ctx.$`k3s kubectl -n kube-system get helmchart cilium -o json`.timeout(15_000).quiet().nothrow();
+  if (!r.ok) {
+    const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-1)[0] ?? '';
+    return /not found/i.test(why)
+      ? `HelmChart kube-system/cilium not found: K3s has not applied ${MANIFEST_NAME} (see k3s kubectl -n kube-system describe addon cilium, and the k3s journal)`
+      : `HelmChart cilium: ${describeFailure(r) ?? 'kubectl failed'}`;
+  }
+  try {
+    return helmChartNote(JSON.parse(r.stdout));
+  } catch {
+    return 'HelmChart cilium: output is not JSON';
+  }
+}
+
 /** Poll until nothing is left, or fail after the timeout naming what was still not ready. */
 export async function waitReady(ctx: Ctx, o: { intervalMs?: number; now?: () => number; sleep?: (ms: number) => Promise<void> } = {}): Promise<OpResult> {
   if (ctx.check) return skipped('check mode: nothing was applied to wait for');
@@ -193,7 +209,8 @@ export async function waitReady(ctx: Ctx, o: { intervalMs?: number; now?: () => 
     const problems = await readinessProblems(ctx);
     if (!problems.length) return ok(`every node Ready (${attempt} look${attempt > 1 ? 's' : ''}, ${Math.round((now() - start) / 1000)} s)`);
     if (now() - start >= timeoutMs) {
-      return failed(`nodes not Ready ${ctx.vars.cilium_wait_timeout_s} s after the Cilium manifest (cilium_wait_timeout_s): ${problems.join('; ')}`);
+      const chart = await helmChartState(ctx);
+      return failed(`nodes not Ready ${ctx.vars.cilium_wait_timeout_s} s after the Cilium manifest (cilium_wait_timeout_s): ${[...problems, chart].join('; ')}`);
     }
     await sleep(o.intervalMs ?? 3000);
   }

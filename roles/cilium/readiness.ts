@@ -25,3 +25,16 @@ export function nodeProblems(list: unknown): string[] {
   }
   return out;
 }
+
+/**
+ * What helm-controller says about the HelmChart (`get helmchart cilium -o json`), for the
+ * timeout message: its Failed condition, else the install job it created.
+ */
+export function helmChartNote(chart: unknown): string {
+  const st = obj(obj(chart).status);
+  const conds = arr(st.conditions).map(obj);
+  const failed = conds.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) return `HelmChart cilium Failed${[failed.reason, failed.message].filter((x) => typeof x === 'string' && x).map((x) => `: ${String(x)}`).join('')}`;
+  if (typeof st.jobName === 'string' && st.jobName) return `HelmChart cilium applied, install job ${st.jobName}`;
+  return 'HelmChart cilium applied, no install job yet';
+}

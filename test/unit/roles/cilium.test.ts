@@ -10,6 +10,7 @@ import { clearSecrets } from '../../../lib/secrets/redact.ts';
 import ciliumDefault, {
   apiEndpoint,
   chartArchiveMeta,
+  helmChartNote,
   checkAgainstK3s,
   checkApiEndpoint,
   CILIUM_CHART_KEYS,
@@ -379,16 +380,31 @@ describe('cilium wait for the nodes', () => {
     let clock = 0;
     const t = new FakeTransport('master1');
     t.on('k3s kubectl get nodes', { stdout: nodesJson({ master1: false }) });
+    t.on('get helmchart cilium', { code: 1, stderr: 'Error from server (NotFound): helmcharts.helm.cattle.io "cilium" not found' });
     const r = await waitReady(ctxFor(t, { vars: { cilium_wait_timeout_s: 30 } }), { now: () => clock, sleep: async (ms) => void (clock += ms), intervalMs: 10_000 });
     expect(r.status).toBe('failed');
     expect(r.msg).toMatch(/^nodes not Ready 30 s after the Cilium manifest \(cilium_wait_timeout_s\): node master1 not Ready \(KubeletNotReady: /);
-    expect(t.execs).toHaveLength(4);
+    // 4 looks, then helm-controller's view: here the chart does not exist.
+    expect(t.execs).toHaveLength(5);
+    expect(r.msg).toMatch(/; HelmChart kube-system\/cilium not found: K3s has not applied cilium.yaml/);
 
     clock = 0;
     const down = new FakeTransport('master1');
     down.on('k3s kubectl', { code: 1, stderr: 'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?' });
     const r2 = await waitReady(ctxFor(down, { vars: { cilium_wait_timeout_s: 0 } }), { now: () => clock, sleep: async () => {} });
     expect(r2.msg).toContain('k3s kubectl get nodes: command failed (rc 1): The connection to the server 127.0.0.1:6443 was refused');
+  });
+
+  it('on timeout, says what helm-controller reports: the Failed condition or the install job', async () => {
+    const failedChart = { status: { jobName: 'helm-install-cilium', conditions: [{ type: 'Failed', status: 'True', reason: 'PodPending', message: 'helm install job pod cannot start: no pod network' }] } };
+    expect(helmChartNote(failedChart)).toBe('HelmChart cilium Failed: PodPending: helm install job pod cannot start: no pod network');
+    expect(helmChartNote({ status: { jobName: 'helm-install-cilium', conditions: [{ type: 'JobCreated', status: 'True' }] } })).toBe('HelmChart cilium applied, install job helm-install-cilium');
+    expect(helmChartNote({})).toBe('HelmChart cilium applied, no install job yet');
+    const t = new FakeTransport('master1');
+    t.on('k3s kubectl get nodes', { stdout: nodesJson({ worker1: false }) });
+    t.on('get helmchart cilium', { stdout: JSON.stringify(failedChart) });
+    const r = await waitReady(ctxFor(t, { vars: { cilium_wait_timeout_s: 0 } }), { sleep: async () => {} });
+    expect(r.msg).toMatch(/node worker1 not Ready .*; HelmChart cilium Failed: PodPending: helm install job pod cannot start: no pod network$/);
   });
 
   it('does not wait in --check (nothing was applied)', async () => {
