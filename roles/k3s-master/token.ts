@@ -4,7 +4,6 @@
 // it from there, so the token is generated once and kept. It is registered as a secret the
 // moment it is read: every output shows it as ********, and it is never put on a command line.
 import { addSecret } from '../../lib/secrets/redact.ts';
-import { describeFailure } from '../../lib/ops/shell.ts';
 import { failed, ok, type OpResult } from '../../lib/ops/types.ts';
 import type { HostCtx } from '../../lib/run/types.ts';
 import { SERVER_TOKEN } from './templates.ts';
@@ -13,13 +12,19 @@ import type { K3sVars } from './vars.ts';
 /** The name the token read from the first server is registered under (per host). */
 export const TOKEN_REGISTER = 'k3s_cluster_token';
 
-/** Runs delegated to the first server: read its token file (quiet: not in -v logs). */
+/**
+ * Runs delegated to the first server: read its token file. Through transport.get, not a
+ * command: command output is redacted by the transport, so once the token is a registered
+ * secret (after the first joiner read it) `cat` would hand back ********.
+ */
 export async function readServerToken(ctx: HostCtx<K3sVars>): Promise<OpResult> {
-  const r = await ctx.$`cat ${SERVER_TOKEN}`.quiet().nothrow();
-  if (!r.ok) {
-    return failed(`cannot read the cluster token ${SERVER_TOKEN} on the first server: ${describeFailure(r) ?? 'no output'} (is the first server installed and ready?)`);
+  let raw: Buffer;
+  try {
+    raw = await ctx.transport.get(SERVER_TOKEN, { sudo: ctx.become ? ctx.become : undefined });
+  } catch (e) {
+    return failed(`cannot read the cluster token ${SERVER_TOKEN} on the first server: ${e instanceof Error ? e.message : String(e)} (is the first server installed and ready?)`);
   }
-  const token = r.stdout.trim();
+  const token = raw.toString('utf8').trim();
   if (!token) return failed(`${SERVER_TOKEN} on the first server is empty`);
   addSecret(token);
   // Not in stdout/msg: only in data, which is never emitted (kept for this host's later tasks).

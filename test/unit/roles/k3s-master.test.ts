@@ -457,7 +457,10 @@ describe('the role on a converged host (FakeTransport)', () => {
     expect(t.when?.(ctx)).toBe(true);
     expect(typeof t.delegateTo === 'function' ? t.delegateTo(ctx) : t.delegateTo).toBe('master1');
     expect(t.when?.(ctxOf('master1').ctx)).toMatch(/first server: K3s generates the token/);
-    transport.on('cat /var/lib/rancher/k3s/server/token', { stdout: `${TOKEN}\n` });
+    const missing = await t.run(ctx);
+    expect(missing).toMatchObject({ status: 'failed', msg: expect.stringMatching(/cannot read the cluster token .*\(is the first server installed and ready\?\)/) });
+    // Read as a file, not through a command (command output is redacted once it is a secret).
+    await transport.put('/var/lib/rancher/k3s/server/token', `${TOKEN}\n`);
     const r = await t.run(ctx);
     expect(r).toMatchObject({ status: 'ok', msg: 'cluster token read from /var/lib/rancher/k3s/server/token', data: { token: TOKEN } });
     expect(redact(TOKEN)).toBe(REDACTED);
