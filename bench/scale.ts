@@ -97,6 +97,8 @@ class ScaleRun {
     let argv: string[];
     let cwd = repo;
     const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+    // The fleet's "hosts" are users of this one machine: they would share one host lock.
+    env.DROVER_HOST_LOCK = '0';
     let timeoutMs: number | undefined;
     if (isDrover(tool)) {
       cwd = this.o.droverRoot ?? repo;

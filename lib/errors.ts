@@ -13,6 +13,8 @@ export const EXIT = {
   invalidInput: 65,
   /** Stopped by the user (q / Ctrl-C). */
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), the same graceful stop as SIGINT. */
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT] | 6;
@@ -58,6 +60,17 @@ export class UnreachableError extends Error {
   ) {
     super(`${host}: ${message}`, options);
     this.name = 'UnreachableError';
+  }
+}
+
+/**
+ * The connection broke while a command or transfer was running: it may or may not have
+ * reached the host. Only operations safe to repeat (probes, get, put) are retried on it.
+ */
+export class ConnectionLostError extends UnreachableError {
+  constructor(host: string, message: string, options?: { cause?: unknown }) {
+    super(host, message, options);
+    this.name = 'ConnectionLostError';
   }
 }
 

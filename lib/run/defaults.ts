@@ -9,9 +9,9 @@ export async function defaultSelectHosts(): Promise<SelectHosts> {
   return selectHosts;
 }
 
-export async function defaultConnect(defaults?: Partial<ConnectionInput>): Promise<ConnectHost> {
+export async function defaultConnect(defaults?: Partial<ConnectionInput>, onNotice?: (host: string, message: string) => void): Promise<ConnectHost> {
   const [{ connectionFor }, { createTransport }] = await Promise.all([import('../inventory/index.ts'), import('../transport/index.ts')]);
-  return (host) => createTransport(connectionFor(host, defaults));
+  return (host) => createTransport(connectionFor(host, defaults), onNotice ? { onNotice: (m) => onNotice(host.name, m) } : {});
 }
 
 export async function defaultGatherFacts(): Promise<GatherFacts> {

@@ -132,7 +132,8 @@ class Run {
     const gather = options.gatherFacts;
     this.pool = new HostPool(
       options.inventory,
-      async () => connect ?? (await defaultConnect(options.connectionDefaults)),
+      // Transport notices (waiting for a host lock, a retry, a recorded host key) are warnings in the output.
+      async () => connect ?? (await defaultConnect(options.connectionDefaults, (host, msg) => this.emit({ type: 'log', host, level: 'warn', msg }))),
       async () => gather ?? (await defaultGatherFacts()),
       (h) => withExtraVars(h, options),
     );

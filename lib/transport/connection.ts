@@ -38,7 +38,25 @@ export const ConnectionSchema = z.strictObject({
    * each (lib/transport/pipelined-shell.ts). Unset: see pipeliningFor().
    */
   pipelining: z.boolean().optional(),
+  /**
+   * Hold the host lock (lib/transport/host-lock.ts) for the connection's life so two runs never
+   * work on one host at once. Unset: see hostLockFor().
+   */
+  hostLock: z.boolean().optional(),
+  /** How long to wait for a host locked by another run before giving up on it (0: refuse at once). */
+  hostLockWaitMs: z.number().int().nonnegative().default(60_000),
 });
+
+/**
+ * Whether a connection takes the host lock: its own setting, else DROVER_HOST_LOCK
+ * (`0`/`false`/`no`/`off` turn it off: test sshds and the scale bench's fleet run many
+ * "hosts" on one machine, which share one lock), else on.
+ */
+export function hostLockFor(conn: Pick<Connection, 'hostLock'>, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  if (conn.hostLock !== undefined) return conn.hostLock;
+  const v = env.DROVER_HOST_LOCK?.trim().toLowerCase();
+  return !(v === '0' || v === 'false' || v === 'no' || v === 'off');
+}
 
 /**
  * Whether a connection pipelines: its own setting (the inventory's drover_pipelining), else

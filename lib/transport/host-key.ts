@@ -120,16 +120,19 @@ export function decideHostKey(
         ),
       };
     case 'mismatch': {
-      const known = res.known.map((e) => `${e.keyType} ${fingerprint(e.key)} at ${e.file}:${e.line}`).join('; ');
+      // OpenSSH's wording and fix, so what people search for and paste works.
+      const offending = res.known.map((e) => `${keyTypeLabel(e.keyType)} key ${fingerprint(e.key)} in ${e.file}:${e.line}`).join('; ');
+      const first = res.known[0]!;
       return {
         ok: false,
         error: new HostKeyError(
           name,
           `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for ${id}! Someone could be eavesdropping ` +
             `on you right now (man-in-the-middle attack), or the host key has just been changed. ` +
-            `Offered: ${key.type} ${fp}. Known: ${known}. Refusing to connect (this is never ` +
-            `overridden by acceptNewHostKeys). If the change is expected, remove the old entry ` +
-            `with: ssh-keygen -R '${id}' -f ${res.known[0]!.file}`,
+            `The fingerprint for the ${keyTypeLabel(key.type)} key sent by the remote host is ${fp}. ` +
+            `Offending ${offending}. Refusing to connect (never overridden by --accept-new-host-keys). ` +
+            `If the change is expected, remove the old entry with: ssh-keygen -f "${first.file}" -R "${id}" ` +
+            `and connect again with --accept-new-host-keys (or add the new key yourself).`,
         ),
       };
     }
@@ -139,9 +142,9 @@ export function decideHostKey(
           ok: false,
           error: new HostKeyError(
             name,
-            `host key of ${id} is unknown (${key.type} ${fp}): not found in ${files.join(', ')}. ` +
-              `Check the fingerprint and add it (ssh-keyscan -p ${port} ${host} >> ${files[0]}), ` +
-              `or opt in to trust-on-first-use with acceptNewHostKeys (records the key, never overrides a changed one).`,
+            `host key of ${id} is unknown: the fingerprint for the ${keyTypeLabel(key.type)} key sent by the remote host is ${fp}; ` +
+              `not found in ${files.join(', ')}. Check the fingerprint and add it (ssh-keyscan -p ${port} ${host} >> ${files[0]}), ` +
+              `or trust it on first use with --accept-new-host-keys (acceptNewHostKeys; records the key, never overrides a changed one).`,
           ),
         };
       }
@@ -154,6 +157,14 @@ export function decideHostKey(
       return { ok: true, recorded: `${file}: ${id} ${key.type} ${fp}` };
     }
   }
+}
+
+/** The key type as OpenSSH names it in messages (ED25519, ECDSA, RSA). */
+export function keyTypeLabel(type: string): string {
+  if (type === 'ssh-ed25519') return 'ED25519';
+  if (type.startsWith('ecdsa-sha2-')) return 'ECDSA';
+  if (type === 'ssh-rsa') return 'RSA';
+  return type;
 }
 
 /** Append one line (O_APPEND: concurrent first connections do not clobber each other). */

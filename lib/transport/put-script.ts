@@ -30,7 +30,12 @@ export function formatMode(mode: string | number): string {
   throw new Error(`put: invalid mode ${JSON.stringify(mode)}`);
 }
 
-export function buildPutScript(path: string, options: PutOptions = {}, tmp: string = tempPathFor(path)): string {
+/**
+ * expectedBytes: the content's length. A connection cut mid-upload ends cat's input early
+ * (sshd closes the session's stdin), and the script would otherwise go on and rename a
+ * truncated file into place: with the length given, a short temp file is removed instead.
+ */
+export function buildPutScript(path: string, options: PutOptions = {}, tmp: string = tempPathFor(path), expectedBytes?: number): string {
   const { dir } = splitPath(path);
   const t = quote(path);
   const q = quote(tmp);
@@ -43,6 +48,14 @@ export function buildPutScript(path: string, options: PutOptions = {}, tmp: stri
   if (options.mkdirs) lines.push(`mkdir -p -- ${quote(dir)} || exit 1`);
   // Written under umask 077 so the content is never readable by others before chmod.
   lines.push(`__u=$(umask); umask 077`, `cat > ${q} || ${fail}`);
+  if (expectedBytes !== undefined) {
+    lines.push(
+      `__n=$(wc -c < ${q}) || ${fail}`,
+      // rm first: with the connection gone, writing the message can kill the shell (SIGPIPE),
+      // and a shell killed by a signal runs no EXIT trap.
+      `if [ "$__n" -ne ${expectedBytes} ]; then rm -f -- ${q}; printf 'drover: upload cut short: %s of ${expectedBytes} bytes received; target left unchanged\\n' "$__n" >&2; exit 1; fi`,
+    );
+  }
   if (options.mode !== undefined) {
     lines.push(`chmod ${quote(formatMode(options.mode))} ${q} || ${fail}`);
   } else {

@@ -2,7 +2,7 @@
 // stdin (runLine), and everything else (sudo, env, cwd, put, get, killing a timed-out
 // command's tree) is built on that, so the two behave the same.
 import { randomBytes } from 'node:crypto';
-import { TimeoutError } from '../errors.ts';
+import { ConnectionLostError, TimeoutError } from '../errors.ts';
 import { addSecret, redact } from '../secrets/redact.ts';
 import { quote } from '../shell/quote.ts';
 import { GetError, PutError } from './file-errors.ts';
@@ -96,9 +96,31 @@ export abstract class ShellTransport implements Transport {
     await this.disconnect();
   }
 
+  /** Things worth a line in the run's output (a retry on a new connection). */
+  protected notice(_message: string): void {}
+
+  /**
+   * Run fn; when the connection breaks under it, run it once more on a new connection if it
+   * is safe to repeat (a read-only probe, get, or put: a whole file renamed into place), else
+   * fail saying why it was not retried.
+   */
+  private async onceMore<T>(safe: boolean, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ConnectionLostError)) throw e;
+      if (!safe) {
+        const msg = e.message.startsWith(`${this.name}: `) ? e.message.slice(this.name.length + 2) : e.message;
+        throw new ConnectionLostError(this.name, `${msg}; not retried: it may already have changed the host (only read-only probes and whole-file transfers are retried)`, { cause: e });
+      }
+      this.notice(`connection lost during ${what}; retrying once on a new connection`);
+      return await fn();
+    }
+  }
+
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const become = this.become(options.sudo);
-    const { raw, viaSudo } = await this.execRaw(command, options, become, true);
+    const { raw, viaSudo } = await this.onceMore(options.probe === true, describe(command), () => this.execRaw(command, options, become, true));
     const res: ExecResult = {
       stdout: raw.stdout.toString('utf8'),
       stderr: raw.stderr.toString('utf8'),
@@ -118,8 +140,10 @@ export abstract class ShellTransport implements Transport {
 
   async put(path: string, content: string | Buffer, options: PutOptions = {}): Promise<void> {
     const become = this.become(options.sudo);
-    const script = buildPutScript(path, options);
-    const { raw } = await this.execRaw(script, { stdin: content }, become, true);
+    // A new temp name per attempt: a cut attempt's script may still be cleaning up its own.
+    const { raw } = await this.onceMore(true, `put ${path}`, () =>
+      this.execRaw(buildPutScript(path, options, undefined, Buffer.byteLength(content)), { stdin: content }, become, true),
+    );
     const r: ExecResult = {
       stdout: redact(raw.stdout.toString('utf8')),
       stderr: redact(raw.stderr.toString('utf8')),
@@ -133,7 +157,7 @@ export abstract class ShellTransport implements Transport {
 
   async get(path: string, options: { sudo?: boolean | BecomeOptions } = {}): Promise<Buffer> {
     const become = this.become(options.sudo);
-    const { raw } = await this.execRaw(`cat -- ${quote(path)}`, {}, become, true);
+    const { raw } = await this.onceMore(true, `get ${path}`, () => this.execRaw(`cat -- ${quote(path)}`, {}, become, true));
     if (raw.code !== 0) {
       const msg = redact(raw.stderr.toString('utf8')).trim() || `exit ${raw.code}`;
       throw new GetError(this.name, path, msg);

@@ -6,9 +6,10 @@ import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, Client as SshClient, ClientChannel } from 'ssh2';
-import { HostKeyError, TimeoutError, UnreachableError } from '../errors.ts';
+import { ConnectionLostError, HostKeyError, TimeoutError, UnreachableError } from '../errors.ts';
 import { addSecret, redact } from '../secrets/redact.ts';
-import { pipeliningFor, type Connection } from './connection.ts';
+import { hostLockFor, pipeliningFor, type Connection } from './connection.ts';
+import { acquireHostLock } from './host-lock.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
 import { PipelinedShell, ShellTimeoutError } from './pipelined-shell.ts';
@@ -18,7 +19,10 @@ import { ShellTransport, type RawResult } from './shell-transport.ts';
 const { Client, utils } = ssh2;
 
 export interface SshTransportOptions {
-  /** Told about things worth a log line (a host key recorded on first use). */
+  /**
+   * Told about things worth a log line about this host (a host key recorded on first use,
+   * waiting for the host lock, a retry on a new connection).
+   */
   onNotice?: (message: string) => void;
 }
 
@@ -56,6 +60,7 @@ export class SshTransport extends ShellTransport {
   private readonly policy: HostKeyPolicy;
   private authCache: { methods: AnyAuthMethod[]; notes: string[] } | null = null;
   private readonly pipelining: boolean;
+  private readonly hostLock: boolean;
 
   constructor(
     private readonly conn: Connection,
@@ -63,13 +68,19 @@ export class SshTransport extends ShellTransport {
   ) {
     super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) }, { commandTimeoutMs: conn.commandTimeoutMs });
     addSecret(conn.password);
-    this.sessions = new Semaphore(conn.maxSessions);
+    this.hostLock = hostLockFor(conn);
+    // The host lock's session holds one of the server's session slots for the whole connection.
+    this.sessions = new Semaphore(this.hostLock ? Math.max(1, conn.maxSessions - 1) : conn.maxSessions);
     this.pipelining = pipeliningFor(conn);
     this.policy = { files: defaultKnownHostsFiles(conn.knownHostsFiles), acceptNew: conn.acceptNewHostKeys };
   }
 
   protected loginIsRoot(): boolean {
     return this.conn.user === 'root';
+  }
+
+  protected override notice(message: string): void {
+    this.options.onNotice?.(message);
   }
 
   async connect(): Promise<void> {
@@ -130,6 +141,16 @@ export class SshTransport extends ShellTransport {
       throw e;
     }
     const client = clients.pop()!;
+    if (this.hostLock) {
+      // Before anything runs on the host, on every new connection (a reconnect included).
+      try {
+        await acquireHostLock(client, { name: this.name, waitMs: c.hostLockWaitMs, onNotice: (m) => this.notice(m) });
+      } catch (e) {
+        client.end();
+        for (const cl of clients.reverse()) cl.end();
+        throw e;
+      }
+    }
     const live: Live = { client, hops: clients, alive: true };
     const drop = () => {
       live.alive = false;
@@ -212,7 +233,7 @@ export class SshTransport extends ShellTransport {
               hostKeyError = d.error;
               return false;
             }
-            if (d.recorded) this.options.onNotice?.(`${this.name}: recorded new host key in ${d.recorded}`);
+            if (d.recorded) this.notice(`recorded new host key in ${d.recorded}`);
             return true;
           },
           authHandler: auth.methods,
@@ -303,7 +324,7 @@ export class SshTransport extends ShellTransport {
         live.client.removeListener('close', onDrop);
         release();
         if (e) return reject(e);
-        if (run.code === undefined) return reject(new UnreachableError(this.name, `connection lost while running: ${what}`));
+        if (run.code === undefined) return reject(new ConnectionLostError(this.name, `connection lost while running: ${what}`));
         resolve({
           stdout: Buffer.concat(run.out),
           stderr: Buffer.concat(run.err),
@@ -312,11 +333,11 @@ export class SshTransport extends ShellTransport {
           durationMs: Date.now() - started,
         });
       };
-      const onDrop = () => finish(new UnreachableError(this.name, `connection lost while running: ${what}`));
+      const onDrop = () => finish(new ConnectionLostError(this.name, `connection lost while running: ${what}`));
       live.client.once('close', onDrop);
       run.onClose = () => finish();
       if (run.closed) return finish();
-      channel.on('error', (e: Error) => finish(new UnreachableError(this.name, `channel error while running ${what}: ${e.message}`)));
+      channel.on('error', (e: Error) => finish(new ConnectionLostError(this.name, `channel error while running ${what}: ${e.message}`)));
       if (timeoutMs !== undefined && timeoutMs > 0) {
         timer = setTimeout(() => {
           // Stop the session's process now; the caller (ShellTransport) then kills the rest of
@@ -371,7 +392,7 @@ export class SshTransport extends ShellTransport {
       // The shell ended under the command. A dropped connection is reported as one (its
       // 'close' can trail the channel's by a moment); else the command ended the shell itself.
       await new Promise((res) => setTimeout(res, 50));
-      if (!live.alive) throw new UnreachableError(this.name, `connection lost while running: ${what}`);
+      if (!live.alive) throw new ConnectionLostError(this.name, `connection lost while running: ${what}`);
     }
     if (!shell.alive) live.shell = undefined; // the command ended the shell: a new one next time
     return r;

@@ -215,6 +215,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
             privateKeyFiles: [clientKey.privateKeyFile],
             knownHostsFiles: [join(dir, 'known_hosts')],
             connectTimeoutMs: 5_000,
+            // Every test sshd is this machine: many transports at once would share its host lock.
+            hostLock: false,
             ...overrides,
           }),
         log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),

@@ -120,3 +120,24 @@ describe('helpers', () => {
     expect(() => formatMode(0o17777)).toThrow();
   });
 });
+
+describe('put script: an upload cut short', () => {
+  it('leaves the target untouched and no temp file when fewer bytes arrive than were sent', () => {
+    const f = join(dir, 'big.conf');
+    writeFileSync(f, 'old content\n');
+    // The connection died after 5 of the 1000 bytes: cat saw end of input early.
+    const r = spawnSync('/bin/sh', ['-c', buildPutScript(f, { mode: '0600' }, undefined, 1000)], { input: 'trunc' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toContain('upload cut short: 5 of 1000 bytes received; target left unchanged');
+    expect(readFileSync(f, 'utf8')).toBe('old content\n');
+    expect(readdirSync(dir)).toEqual(['big.conf']);
+  });
+
+  it('renames when every byte arrived', () => {
+    const f = join(dir, 'big.conf');
+    const content = Buffer.from('é'.repeat(500));
+    const r = spawnSync('/bin/sh', ['-c', buildPutScript(f, {}, undefined, content.length)], { input: content });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(readFileSync(f)).toEqual(content);
+  });
+});
