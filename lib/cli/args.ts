@@ -20,6 +20,8 @@ export interface CliOptions {
   /** 0, 1 (-v), 2 (-vv) ... */
   verbosity: number;
   acceptNewHostKeys: boolean;
+  /** --lock-wait: how long to wait for a host another run holds (lib/transport/host-lock.ts). */
+  lockWaitMs?: number;
   knownHosts: string[];
   user?: string;
   privateKeys: string[];
@@ -41,6 +43,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   'accept-new-host-keys': { type: 'boolean' },
+  'lock-wait': { type: 'string' },
   'known-hosts': { type: 'string', multiple: true },
   user: { type: 'string', short: 'u' },
   'private-key': { type: 'string', multiple: true },
@@ -67,6 +70,8 @@ export function parsePlaybookArgs(argv: readonly string[], opts: { cwd?: string 
     if (!/^\d+$/.test(values.forks.trim()) || forks < 1) throw new UsageError(`--forks needs a positive whole number, got "${values.forks}"`);
   }
   if (values.limit !== undefined && !values.limit.trim()) throw new UsageError('--limit needs a host pattern');
+  const lockWait = values['lock-wait'];
+  if (lockWait !== undefined && !/^\d+(\.\d+)?$/.test(lockWait.trim())) throw new UsageError(`--lock-wait needs a number of seconds (0 refuses a locked host at once), got "${lockWait}"`);
   const extra = parseExtraVars(values['extra-vars'] ?? [], opts.cwd);
   return {
     inventory: values.inventory ?? [],
@@ -83,6 +88,7 @@ export function parsePlaybookArgs(argv: readonly string[], opts: { cwd?: string 
     json: values.json ?? false,
     verbosity: values.verbose?.length ?? 0,
     acceptNewHostKeys: values['accept-new-host-keys'] ?? false,
+    ...(lockWait !== undefined ? { lockWaitMs: Math.round(Number(lockWait) * 1000) } : {}),
     knownHosts: values['known-hosts'] ?? [],
     ...(values.user !== undefined ? { user: values.user } : {}),
     privateKeys: values['private-key'] ?? [],

@@ -37,8 +37,8 @@ export interface TuiHookOptions {
 }
 
 export interface SignalSource {
-  on(event: 'SIGINT', listener: () => void): unknown;
-  off(event: 'SIGINT', listener: () => void): unknown;
+  on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  off(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
 }
 
 export interface PlaybookIO {
@@ -54,7 +54,7 @@ export interface PlaybookIO {
   selectHosts?: SelectHosts;
   connect?: ConnectHost;
   gatherFacts?: GatherFacts;
-  /** Where SIGINT comes from (default: process). */
+  /** Where SIGINT and SIGTERM come from (default: process). */
   signals?: SignalSource;
   /** Second Ctrl-C: stop now (default: process.exit). */
   exit?: (code: number) => void;
@@ -105,6 +105,7 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
   let sink: EventSink | undefined;
   const signals = io.signals ?? process;
   let onSigint: (() => void) | undefined;
+  let onSigterm: (() => void) | undefined;
   try {
     const opts = parsePlaybookArgs(argv, { cwd });
     if (opts.help) {
@@ -133,13 +134,17 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
     const abort = () => controller.abort();
     // Ctrl-C (a SIGINT, or the key in the TUI): the first lets in-flight tasks finish, the
     // second exits now, as ansible-playbook does.
+    // SIGTERM (kill, systemd, CI runners) is the same graceful stop, with exit 143.
     let interrupts = 0;
-    const interrupt = (say: boolean) => {
+    let stopCode: number = EXIT.interrupted;
+    const interrupt = (say: boolean, code: number = EXIT.interrupted) => {
       interrupts++;
       if (interrupts === 1) {
-        if (say) stderr.write('Interrupted: no new task will start; waiting for running tasks (Ctrl-C again to stop now)\n');
+        stopCode = code;
+        if (say && code === EXIT.terminated) stderr.write('Terminated (SIGTERM): no new task will start; waiting for running tasks (a second signal stops now)\n');
+        else if (say) stderr.write('Interrupted: no new task will start; waiting for running tasks (Ctrl-C again to stop now)\n');
         abort();
-      } else (io.exit ?? process.exit)(EXIT.interrupted);
+      } else (io.exit ?? process.exit)(code);
     };
     if (opts.json) sink = new JsonReporter({ out: stdout });
     else if (stdout.isTTY && !inCi(env) && io.createTui !== null) {
@@ -154,6 +159,8 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
 
     onSigint = () => interrupt(true);
     signals.on('SIGINT', onSigint);
+    onSigterm = () => interrupt(true, EXIT.terminated);
+    signals.on('SIGTERM', onSigterm);
 
     const recap = await runPlays(plays, {
       inventory,
@@ -172,13 +179,14 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
         ...(opts.privateKeys.length ? { privateKeyFiles: opts.privateKeys } : {}),
         ...(opts.knownHosts.length ? { knownHostsFiles: opts.knownHosts } : {}),
         ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+        ...(opts.lockWaitMs !== undefined ? { hostLockWaitMs: opts.lockWaitMs } : {}),
       },
       signal: controller.signal,
       selectHosts: select,
       ...(io.connect ? { connect: io.connect } : {}),
       ...(io.gatherFacts ? { gatherFacts: io.gatherFacts } : {}),
     });
-    return recap.exitCode;
+    return recap.aborted ? stopCode : recap.exitCode;
   } catch (e) {
     await closeQuietly(sink);
     sink = undefined;
@@ -195,6 +203,7 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
     return EXIT.internal;
   } finally {
     if (onSigint) signals.off('SIGINT', onSigint);
+    if (onSigterm) signals.off('SIGTERM', onSigterm);
     await closeQuietly(sink);
   }
 }

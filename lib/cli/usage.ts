@@ -23,6 +23,7 @@ Connection (inventory variables win over these)
       --private-key FILE   private key file (repeatable)
       --known-hosts FILE   known_hosts file to verify host keys against (repeatable)
       --accept-new-host-keys  record unknown host keys (a changed key is still refused)
+      --lock-wait SECONDS  wait this long for a host another run holds (default 60; 0 refuses)
 
 Output
       --json               one JSON event per line on stdout (schema: lib/report/README.md)
