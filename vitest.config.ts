@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { LabOrder } from './test/lab-order.ts';
+import { sourceAliases } from './test/source-aliases.ts';
+
+// `drover`, `drover/testing`, `drover/roles/<name>` (the package's self-reference, as the
+// playbooks import it) resolve to the TypeScript sources in tests, as tsc's customConditions do.
+const resolve = { alias: sourceAliases() };
 
 // Two projects: `unit` needs no host and runs in seconds; `lab` boots real hosts
 // (root + systemd-nspawn) and is skipped with a printed reason when it cannot run,
@@ -10,6 +15,7 @@ export default defineConfig({
     sequence: { sequencer: LabOrder },
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.{ts,tsx}'],
@@ -17,6 +23,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.{ts,tsx}'],

@@ -1,9 +1,6 @@
 // The smallest useful playbook: a managed file, a directory and a namespaced sysctl on every
 // host. `npx tsx examples/hello.ts -i inventory/lab.yaml` (inside the lab namespace).
-import { z } from 'zod';
-import { main } from '../lib/cli/index.ts';
-import { ops } from '../lib/ops/index.ts';
-import { defineRole } from '../lib/run/types.ts';
+import { defineRole, main, ops, z } from 'drover';
 
 const hello = defineRole({
   name: 'hello',

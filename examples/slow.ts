@@ -4,10 +4,7 @@
 //   npx tsx examples/slow.ts -i inventory/lab.yaml -e fail_host=worker2
 // fail_host names the host whose "deliberate failure" task fails (with a line on stderr);
 // without it that task is skipped everywhere. slow_seconds scales the sleeps (default 1).
-import { z } from 'zod';
-import { main } from '../lib/cli/index.ts';
-import { ops } from '../lib/ops/index.ts';
-import { defineRole } from '../lib/run/types.ts';
+import { defineRole, main, ops, z } from 'drover';
 
 const DIR = '/var/tmp/drover-slow';
 

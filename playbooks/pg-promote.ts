@@ -3,8 +3,13 @@
 // The target is the --limit host, else the only host of the postgres_replica group; exactly
 // one host is promoted. Already a primary: nothing to do (ok). It refuses when the old primary
 // is reachable and still a primary (split brain) unless --force (or -e postgres_promote_force=true).
-import { main } from '../lib/cli/index.ts';
-import { promotePlays, splitForce } from '../roles/postgres/promote-play.ts';
+import { main } from 'drover';
+import { promotePlays } from 'drover/roles/postgres/promote-play';
 
-const { force, rest } = splitForce(process.argv.slice(2));
-await main({ name: 'pg-promote', plays: (ctx) => promotePlays(ctx, force) }, rest);
+await main({
+  name: 'pg-promote',
+  flags: {
+    force: { type: 'boolean', description: 'promote even if the old primary is reachable and still a primary (split brain: you have fenced it)' },
+  },
+  plays: (ctx) => promotePlays(ctx, ctx.flags.force),
+});

@@ -1,6 +1,6 @@
 // The main job: `npx tsx playbooks/site.ts -i inventory/lab.yaml [--check] [--diff] [--limit ...]`.
 // What it installs and in which order: playbooks/plays/site.ts.
-import { main } from '../lib/cli/index.ts';
+import { main } from 'drover';
 import { sitePlays } from './plays/site.ts';
 
 await main({ name: 'site', plays: sitePlays });

@@ -3,11 +3,7 @@
 // same end state byte for byte: bench/ansible/checks20.yml and bench/scale/floor.sh.
 //   node --import tsx bench/playbooks/checks20.ts -i <inventory> --forks N
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { main } from '../../lib/cli/index.ts';
-import { ops } from '../../lib/ops/index.ts';
-import { defineRole } from '../../lib/run/types.ts';
-import { quote } from '../../lib/shell/quote.ts';
+import { defineRole, main, ops, quote, z } from 'drover';
 
 const files = (name: string) => readFileSync(new URL(`../scale/files/${name}`, import.meta.url), 'utf8');
 const appConf = files('app.conf');

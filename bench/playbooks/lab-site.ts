@@ -2,7 +2,7 @@
 // project's plays (playbooks/plays): base on every host, k3s-prereqs on the K3s nodes, then
 // haproxy + keepalived on the load balancers. PostgreSQL is left out (not in the list).
 //   ip netns exec lab node --import tsx bench/playbooks/lab-site.ts -i inventory/lab.yaml
-import { main } from '../../lib/cli/index.ts';
+import { main } from 'drover';
 import { foundationPlays } from '../../playbooks/plays/base.ts';
 import { lbPlays } from '../../playbooks/plays/lb.ts';
 

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type SourcePos } from '../errors.ts';
 import { parseExtraVars } from './extra-vars.ts';
+import { flagOptions, flagValues, type FlagSpecs } from './flags.ts';
 
 export interface CliOptions {
   inventory: string[];
@@ -27,9 +28,11 @@ export interface CliOptions {
   privateKeys: string[];
   help: boolean;
   version: boolean;
+  /** The playbook's own flags (main({ flags })), converted by their specs. */
+  flags: Readonly<Record<string, unknown>>;
 }
 
-const OPTIONS = {
+export const OPTIONS = {
   inventory: { type: 'string', short: 'i', multiple: true },
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
@@ -55,10 +58,12 @@ function commaList(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-export function parsePlaybookArgs(argv: readonly string[], opts: { cwd?: string } = {}): CliOptions {
+export function parsePlaybookArgs(argv: readonly string[], opts: { cwd?: string; flags?: FlagSpecs } = {}): CliOptions {
   let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+  // The playbook's flags join the common ones in one strict parse (their values are read below).
+  const own = opts.flags ? flagOptions(opts.flags, OPTIONS) : {};
   try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: [...argv], options: { ...own, ...OPTIONS }, strict: true, allowPositionals: false }));
   } catch (e) {
     // node's messages are already precise ("Unknown option '--fork'"); keep them, drop the hint noise.
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
@@ -94,5 +99,6 @@ export function parsePlaybookArgs(argv: readonly string[], opts: { cwd?: string 
     privateKeys: values['private-key'] ?? [],
     help: values.help ?? false,
     version: values.version ?? false,
+    flags: opts.flags ? flagValues(opts.flags, values as Record<string, unknown>) : {},
   };
 }

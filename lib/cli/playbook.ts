@@ -1,6 +1,8 @@
 // runPlaybook(): what `npx tsx playbooks/site.ts -i inventory/lab.yaml ...` does. Parses the
-// flags, loads the inventory, picks a reporter (JSON, the Ink UI on a TTY outside CI, plain
-// lines otherwise), runs the plays with Ctrl-C as a graceful stop, and returns the exit code.
+// flags, loads the inventory, picks a reporter (JSON, a terminal UI on a TTY outside CI when
+// one is given as io.createTui, plain lines otherwise), runs the plays with Ctrl-C as a
+// graceful stop, and returns the exit code. The Ink UI lives above lib/ (ui/): the package's
+// main() (cli/main.ts) passes it in.
 import { readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { EXIT, InputError, UsageError } from '../errors.ts';
@@ -14,19 +16,24 @@ import { runPlays } from '../run/runner.ts';
 import type { Play } from '../run/types.ts';
 import { redact } from '../secrets/redact.ts';
 import { parsePlaybookArgs, type CliOptions } from './args.ts';
+import type { FlagSpecs, FlagValues } from './flags.ts';
 import { listHosts, listTasks } from './list.ts';
 import { usage } from './usage.ts';
 
-export interface PlaybookContext {
+export interface PlaybookContext<F extends FlagSpecs = FlagSpecs> {
   inventory: Inventory;
   options: CliOptions;
+  /** The playbook's own flags, typed by its `flags` specs. */
+  flags: FlagValues<F>;
 }
 
-export interface PlaybookMeta {
+export interface PlaybookMeta<F extends FlagSpecs = FlagSpecs> {
   name: string;
-  /** The plays, or a function building them from the inventory and options. */
-  plays: Play[] | ((ctx: PlaybookContext) => Play[] | Promise<Play[]>);
+  /** The plays, or a function building them from the inventory, options and flags. */
+  plays: Play[] | ((ctx: PlaybookContext<F>) => Play[] | Promise<Play[]>);
   version?: string;
+  /** The playbook's own flags: parsed with the common ones, listed in --help (lib/cli/flags.ts). */
+  flags?: F;
 }
 
 export interface TuiHookOptions {
@@ -48,7 +55,7 @@ export interface PlaybookIO {
   cwd?: string;
   /** Program name for --help. */
   prog?: string;
-  /** Build the terminal UI; default: ui/index.ts. null: never use a UI. */
+  /** Build the terminal UI (cli/main.ts passes the Ink UI process); absent or null: plain lines. */
   createTui?: ((opts: TuiHookOptions) => EventSink | Promise<EventSink>) | null;
   loadInventory?: (sources: string[], opts: { cwd?: string; extraVars?: Record<string, unknown> }) => Promise<Inventory>;
   selectHosts?: SelectHosts;
@@ -60,12 +67,23 @@ export interface PlaybookIO {
   exit?: (code: number) => void;
 }
 
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
+/** Drover's version: the nearest package.json named drover above this module (source or dist/). */
+export function droverVersion(): string {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'drover') return pkg.version ?? 'unknown';
+    } catch {
+      // No package.json here: look one directory up.
+    }
+    if (dir.pathname === '/') return 'unknown';
   }
+}
+
+/** How --help names the command when a launcher (the `drover` bin) ran the playbook. */
+let launcherProg: string | undefined;
+export function setProgramName(prog: string | undefined): void {
+  launcherProg = prog;
 }
 
 /** CI is "set" unless empty/false/0, as most CI detectors read it. */
@@ -84,20 +102,14 @@ export function programName(script: string | undefined, fallback: string, cwd = 
   return `tsx ${basename(script)}`;
 }
 
-// The UI draws in a process of its own (ui/remote/parent.ts: why), so this one loads no React.
-async function defaultTui(opts: TuiHookOptions): Promise<EventSink> {
-  const { startUiProcess } = await import('../../ui/remote/parent.ts');
-  return startUiProcess(opts);
-}
-
-export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = process.argv.slice(2), io: PlaybookIO = {}): Promise<number> {
+export async function runPlaybook<const F extends FlagSpecs = FlagSpecs>(meta: PlaybookMeta<F>, argv: readonly string[] = process.argv.slice(2), io: PlaybookIO = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   // A reader that goes away (`| head`) must not crash the run mid-change: stop writing, go on.
   if (!io.stdout) ignoreEpipe(process.stdout);
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
-  const prog = io.prog ?? programName(process.argv[1], meta.name);
+  const prog = io.prog ?? launcherProg ?? programName(process.argv[1], meta.name);
   const fail = (prefix: string, e: unknown) => {
     stderr.write(redact(`${prefix}${e instanceof Error ? e.message : String(e)}`) + '\n');
   };
@@ -107,13 +119,13 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
   let onSigint: (() => void) | undefined;
   let onSigterm: (() => void) | undefined;
   try {
-    const opts = parsePlaybookArgs(argv, { cwd });
+    const opts = parsePlaybookArgs(argv, { cwd, ...(meta.flags ? { flags: meta.flags } : {}) });
     if (opts.help) {
-      stdout.write(usage(prog));
+      stdout.write(usage(prog, meta.flags));
       return EXIT.ok;
     }
     if (opts.version) {
-      stdout.write(`${meta.version ? `${meta.name} ${meta.version}` : meta.name} (drover ${packageVersion()})\n`);
+      stdout.write(`${meta.version ? `${meta.name} ${meta.version}` : meta.name} (drover ${droverVersion()})\n`);
       return EXIT.ok;
     }
     if (opts.inventory.length === 0) throw new UsageError('no inventory: pass -i INVENTORY (a file, a directory, or "host1,host2,")');
@@ -121,7 +133,7 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
     const load = io.loadInventory ?? (await import('../inventory/index.ts')).loadInventory;
     // -e also wins inside the inventory's Jinja templates, as in Ansible.
     const inventory = await load(opts.inventory, { cwd, extraVars: opts.extraVars });
-    const plays = typeof meta.plays === 'function' ? await meta.plays({ inventory, options: opts }) : meta.plays;
+    const plays = typeof meta.plays === 'function' ? await meta.plays({ inventory, options: opts, flags: opts.flags as FlagValues<F> }) : meta.plays;
     const select = io.selectHosts ?? (await import('../inventory/index.ts')).selectHosts;
 
     if (opts.listHosts || opts.listTasks) {
@@ -147,10 +159,10 @@ export async function runPlaybook(meta: PlaybookMeta, argv: readonly string[] = 
       } else (io.exit ?? process.exit)(code);
     };
     if (opts.json) sink = new JsonReporter({ out: stdout });
-    else if (stdout.isTTY && !inCi(env) && io.createTui !== null) {
+    else if (stdout.isTTY && !inCi(env) && io.createTui) {
       try {
         // The UI says it on screen; q only ever asks for the graceful stop (the UI sends it once).
-        sink = await (io.createTui ?? defaultTui)({ verbose: opts.verbosity > 0, diff: opts.diff, onAbort: () => interrupt(false) });
+        sink = await io.createTui({ verbose: opts.verbosity > 0, diff: opts.diff, onAbort: () => interrupt(false) });
       } catch (e) {
         fail('warning: terminal UI unavailable, using plain output: ', e);
       }
@@ -217,7 +229,7 @@ async function closeQuietly(sink: EventSink | undefined): Promise<void> {
 }
 
 /** The tiny entry point a playbook file calls: `await main({ name: 'site', plays })`. */
-export async function main(meta: PlaybookMeta, argv?: readonly string[], io?: PlaybookIO): Promise<number> {
+export async function main<const F extends FlagSpecs = FlagSpecs>(meta: PlaybookMeta<F>, argv?: readonly string[], io?: PlaybookIO): Promise<number> {
   const code = await runPlaybook(meta, argv, io);
   process.exitCode = code;
   return code;

@@ -1,10 +1,13 @@
 // --help text. Flags mirror ansible-playbook's so muscle memory works.
-export function usage(prog: string): string {
+import { flagsUsage, type FlagSpecs } from './flags.ts';
+
+/** `flags`: the playbook's own (main({ flags })), listed first. */
+export function usage(prog: string, flags?: FlagSpecs): string {
   return `Usage: ${prog} -i INVENTORY [options]
 
 Run this playbook against the hosts of an inventory.
 
-Inventory and hosts
+${flagsUsage(flags)}Inventory and hosts
   -i, --inventory SRC      inventory file/dir, "h1,h2," list, or terraform output JSON (repeatable)
   -l, --limit PATTERN      further limit the hosts (Ansible pattern: 'lb', 'masters:&debian', 'all:!db1')
       --list-hosts         print the hosts each play would run on, then exit

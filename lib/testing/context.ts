@@ -55,7 +55,7 @@ export function makeHostCtx<S extends z.ZodType, T extends Transport = FakeTrans
   const invHost = inventory.hosts.get(host);
   if (!invHost) throw new Error(`makeHostCtx: host "${host}" is not in the inventory (${[...inventory.hosts.keys()].join(', ') || 'no hosts'})`);
   const merged = mergeHostVars(invHost, { name: 'test', hosts: host, roles: [] }, o.vars ?? {});
-  const vars = parseRoleVars(role as Role, host, merged) as z.infer<S>;
+  const vars = parseRoleVars(role as unknown as Role, host, merged) as z.infer<S>;
   const transport = o.transport ?? (new FakeTransport(host) as unknown as T);
   const logs: string[] = [];
   const ctx = buildHostCtx({

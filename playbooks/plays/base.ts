@@ -1,8 +1,8 @@
 // Plays for the host foundation: role base on every host, then k3s-prereqs on the K3s nodes.
 // Runnable through lib/cli (`main({ name: 'base', plays: basePlays })`); site.ts composes them.
-import type { Play } from '../../lib/run/types.ts';
-import { baseRole } from '../../roles/base/index.ts';
-import { k3sPrereqsRole } from '../../roles/k3s-prereqs/index.ts';
+import type { Play } from 'drover';
+import { baseRole } from 'drover/roles/base';
+import { k3sPrereqsRole } from 'drover/roles/k3s-prereqs';
 
 /** Role base on every host. */
 export const basePlay: Play = { name: 'base', hosts: 'all', roles: [baseRole] };

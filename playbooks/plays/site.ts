@@ -6,7 +6,7 @@
 //   4. PostgreSQL primary, then its replicas (seed 000).
 // K3s itself (masters one at a time, the first with cluster-init) is not here: the K3s binary
 // cannot be downloaded on this project's machines; see README "Not possible here".
-import type { Play } from '../../lib/run/types.ts';
+import type { Play } from 'drover';
 import { foundationPlays } from './base.ts';
 import { dbPlays } from './db.ts';
 import { lbPlays } from './lb.ts';

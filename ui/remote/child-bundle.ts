@@ -1,3 +1,5 @@
+// Running from the TypeScript sources (a checkout, not the package: the package ships the
+// child prebuilt by scripts/build.ts and never loads this module).
 // The UI process as one prebuilt JavaScript bundle, so it starts under plain node instead of
 // tsx: measured on 2 shared cores, ~0.5 s of CPU to its first frame instead of ~1.5 s (tsx's
 // loader thread resolves and loads React, Ink and their ~150 modules one message at a time).

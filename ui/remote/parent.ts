@@ -14,7 +14,6 @@ import type { DroverEvent, EventSink } from '../../lib/report/events.ts';
 import { PlainReporter } from '../../lib/report/plain.ts';
 import { redact, redactDeep } from '../../lib/secrets/redact.ts';
 import type { Tui } from '../index.ts';
-import { childBundle } from './child-bundle.ts';
 import { CONSOLE_LEVELS, type ConsoleLevel, parseFromUi, type ToUi, type UiProcessOptions } from './protocol.ts';
 
 export interface UiProcessStartOptions extends UiProcessOptions {
@@ -49,7 +48,10 @@ async function childCommand(opts: UiProcessStartOptions): Promise<{ file: string
   if (opts.execArgv) return { file: CHILD, execArgv: opts.execArgv };
   // Profiling flags follow the playbook into its UI process; debugger flags would clash.
   const inherited = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  // From the TypeScript sources only (a checkout): the package ships the child prebuilt
+  // (scripts/build.ts), so nothing is compiled at run time there.
   if (CHILD.endsWith('.ts') && opts.bundle !== false) {
+    const { childBundle } = await import('./child-bundle.ts');
     const bundled = await childBundle();
     if (bundled) return { file: bundled, execArgv: inherited.filter((a) => a.startsWith('--cpu-prof')) };
   }

@@ -16,8 +16,8 @@ export interface DroverRun {
 }
 
 export async function runDrover(playbook: string, args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<DroverRun> {
-  const tsx = `${process.cwd()}/node_modules/.bin/tsx`;
-  const r = await labExec([tsx, playbook, ...args, '--json'], { timeoutMs: opts.timeoutMs ?? 600_000 });
+  // `drover` from the sources being tested, not from dist/ (which only `npm run build` refreshes).
+  const r = await labExec([process.execPath, '--conditions=drover-source', '--import', 'tsx', playbook, ...args, '--json'], { timeoutMs: opts.timeoutMs ?? 600_000 });
   const events: DroverEvent[] = [];
   for (const line of r.stdout.split('\n')) {
     if (!line.trim()) continue;

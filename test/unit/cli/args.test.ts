@@ -21,7 +21,7 @@ describe('parsePlaybookArgs', () => {
   it('defaults', () => {
     expect(parse()).toEqual({
       inventory: [], check: false, diff: false, tags: [], skipTags: [], forks: 10, extraVars: {}, extraVarOrigins: {},
-      listHosts: false, listTasks: false, json: false, verbosity: 0, acceptNewHostKeys: false, knownHosts: [], privateKeys: [], help: false, version: false,
+      listHosts: false, listTasks: false, json: false, verbosity: 0, acceptNewHostKeys: false, knownHosts: [], privateKeys: [], help: false, version: false, flags: {},
     });
   });
 
