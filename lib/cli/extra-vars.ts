@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import { InputError, UsageError, type SourcePos } from '../errors.ts';
+import { checkAliases, checkTags } from '../inventory/yaml-doc.ts';
 import { addSecret, SECRET_VAR_NAMES } from '../secrets/redact.ts';
 
 export interface ExtraVars {
@@ -23,9 +24,11 @@ export function scalarValue(raw: string): unknown {
   if (raw === '') return '';
   // Multi-line text is text: a YAML scalar parse would fold its newlines into spaces.
   if (raw.includes('\n')) return raw;
+  // A tag (`!!python/...`, `!vault`) is not resolved in a KEY=VALUE: the text is the value.
+  if (raw.trimStart().startsWith('!')) return raw;
   let v: unknown;
   try {
-    v = parse(raw);
+    v = parse(raw, { logLevel: 'error' });
   } catch {
     return raw;
   }
@@ -37,7 +40,7 @@ export function scalarValue(raw: string): unknown {
 /** Parse a YAML/JSON mapping text, recording each top-level key's position. */
 function parseMapping(text: string, file: string): ExtraVars {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   const err = doc.errors[0];
   if (err) {
     const p = lc.linePos(err.pos[0]);
@@ -48,15 +51,18 @@ function parseMapping(text: string, file: string): ExtraVars {
     const p = lc.linePos(offset);
     return { file, line: p.line, col: p.col };
   };
+  // Alias bombs and circular aliases are input errors at the alias (lib/inventory/yaml-doc.ts).
+  checkTags(doc, lc, file);
+  checkAliases(doc, lc, file);
   if (doc.contents === null) return { vars: {}, origins: {} };
   if (!isMap(doc.contents)) throw new InputError('extra vars must be a mapping of names to values', pos(doc.contents.range?.[0]));
-  const js = doc.toJS() as Record<string, unknown>;
+  const js = doc.toJS({ maxAliasCount: -1 }) as Record<string, unknown>;
   const vars: Record<string, unknown> = {};
   const origins: Record<string, SourcePos> = {};
   for (const pair of doc.contents.items) {
     const keyNode = pair.key;
     const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-    const at = pos(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
+    const at = pos((keyNode as { range?: [number, ...number[]] } | null)?.range?.[0] ?? pair.value?.range?.[0]);
     if (!KEY.test(key)) throw new InputError('not a valid variable name', at, key);
     vars[key] = js[key];
     origins[key] = at;

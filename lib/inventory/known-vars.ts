@@ -4,6 +4,7 @@
 // with ansible_/drover_, or within edit distance 2 of a known name, is a typo and an error:
 // a misspelt ansible_user silently becoming a plain variable is how hosts get reached as
 // the wrong user.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { InputError, type SourcePos } from '../errors.ts';
 import { addSecret, redact, SECRET_VAR_NAMES } from '../secrets/redact.ts';
@@ -51,8 +52,31 @@ const sshArgs = z.string().transform((s, ctx) => {
   }
 });
 
+/** One DNS label of RFC 1123: letters, digits, inner hyphens, 1-63 characters. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOST_NAME = new RegExp(`^(?=.{1,253}\\.?$)${LABEL}(?:\\.${LABEL})*\\.?$`);
+
+/**
+ * A host address: an RFC 1123 host name, an IPv4 address, or an IPv6 address (bare, with a
+ * %zone, or in [brackets]). Addresses go into ssh, /etc/hosts, chrony and haproxy
+ * configurations: anything with spaces or shell/config syntax in it is refused where it is
+ * written. A Jinja template is checked once rendered (lib/inventory/jinja-resolve.ts).
+ */
+export function isHostAddress(s: string): boolean {
+  if (isIP(s)) return true;
+  const v6 = /^\[(.+)\]$/.exec(s);
+  if (v6) return isIP(v6[1]!) === 6;
+  // All digits and dots is meant as IPv4: 256.1.1.1 or 10.1 is a mistake, not a host name.
+  if (/^[\d.]+$/.test(s)) return false;
+  return HOST_NAME.test(s);
+}
+
+const isTemplate = (s: string) => s.includes('{{') || s.includes('{%');
+const address = text.refine((s) => isTemplate(s) || isHostAddress(s), { message: 'must be a host name (RFC 1123), an IPv4 or an IPv6 address' });
+
 const S = {
   text: { expect: 'a non-empty string', schema: text },
+  address: { expect: 'a host name (RFC 1123), an IPv4 or an IPv6 address', schema: address },
   port: { expect: 'an integer from 1 to 65535', schema: port },
   bool: { expect: 'a boolean (true/false, yes/no)', schema: bool },
   paths: { expect: 'a path or a list of paths', schema: paths },
@@ -69,9 +93,11 @@ const S = {
 
 /** Every connection variable Drover accepts, with its type. */
 export const CONNECTION_VARS: Readonly<Record<string, VarSpec>> = {
-  ansible_host: S.text,
-  ansible_ssh_host: S.text,
-  drover_host: S.text,
+  ansible_host: S.address,
+  ansible_ssh_host: S.address,
+  drover_host: S.address,
+  /** The address other hosts use to reach this one (ctx.addressOf), when not ansible_host. */
+  drover_peer_address: S.address,
   ansible_port: S.port,
   ansible_ssh_port: S.port,
   drover_port: S.port,
@@ -119,6 +145,14 @@ export const CONNECTION_VARS: Readonly<Record<string, VarSpec>> = {
   ansible_python_interpreter: S.anyString,
   ansible_pipelining: S.bool,
   ansible_ssh_pipelining: S.bool,
+};
+
+/**
+ * Variables that are not connection variables (no typo check around their names) but hold
+ * an address, checked like ansible_host.
+ */
+export const ADDRESS_VARS: Readonly<Record<string, VarSpec>> = {
+  peer_address: S.address,
 };
 
 const KNOWN_NAMES = Object.keys(CONNECTION_VARS);
@@ -175,7 +209,7 @@ function registerSecret(value: unknown): void {
  * cannot leak them. Throws InputError at `pos`.
  */
 export function validateVar(name: string, value: unknown, pos: SourcePos): void {
-  const spec = CONNECTION_VARS[name];
+  const spec = CONNECTION_VARS[name] ?? ADDRESS_VARS[name];
   if (spec) {
     const secret = isSecretVar(name);
     if (secret) registerSecret(value);

@@ -12,6 +12,7 @@ import { parseJsonInventoryText } from './terraform-format.ts';
 import type { Inventory } from './types.ts';
 import { loadVarsDirs } from './vars-files.ts';
 import { parseYamlInventoryText } from './yaml-format.ts';
+import { readable } from './read.ts';
 
 function parseInto(raw: RawInventory, text: string, file: string, format?: InventoryFormat): void {
   const fmt = format ?? detectFormat(text, file);
@@ -55,17 +56,17 @@ export async function loadInventory(
       throw new InputError('inventory source not found (a path, or a comma-separated host list like "host1,")', { file: source });
     }
     if (st.isDirectory()) {
-      const names = (await readdir(path, { withFileTypes: true }))
+      const names = (await readable(readdir(path, { withFileTypes: true }), displayPath(cwd, path)))
         .filter((d) => d.isFile() && !d.name.startsWith('.') && !SKIP.test(d.name))
         .map((d) => d.name)
         .sort();
       for (const n of names) {
         const file = join(path, n);
-        parseInto(raw, await readFile(file, 'utf8'), displayPath(cwd, file));
+        parseInto(raw, await readable(readFile(file, 'utf8'), displayPath(cwd, file)), displayPath(cwd, file));
       }
       varsDirs.push(path);
     } else {
-      parseInto(raw, await readFile(path, 'utf8'), displayPath(cwd, path));
+      parseInto(raw, await readable(readFile(path, 'utf8'), displayPath(cwd, path)), displayPath(cwd, path));
       varsDirs.push(dirname(path));
     }
   }

@@ -8,6 +8,7 @@ import { isMap, isScalar } from 'yaml';
 import { InputError } from '../errors.ts';
 import type { RawInventory, VarDefs } from './raw.ts';
 import { validateVar } from './known-vars.ts';
+import { readable } from './read.ts';
 import { deref, parseYaml, posOf } from './yaml-doc.ts';
 import { readVars } from './yaml-format.ts';
 
@@ -44,8 +45,8 @@ async function loadKind(raw: RawInventory, dir: string, kind: 'group' | 'host', 
     const ordered = [entity, ...EXTS.map((e) => entity + e)].filter((f) => files.includes(f));
     for (const f of ordered) {
       const path = join(dir, f);
-      const paths = (await stat(path)).isDirectory() ? await filesIn(path) : [path];
-      for (const p of paths) raw.addFileVars(kind, entity, parseVarsText(await readFile(p, 'utf8'), display(p)));
+      const paths = (await readable(stat(path), display(path))).isDirectory() ? await readable(filesIn(path), display(path)) : [path];
+      for (const p of paths) raw.addFileVars(kind, entity, parseVarsText(await readable(readFile(p, 'utf8'), display(p)), display(p)));
     }
   }
 }

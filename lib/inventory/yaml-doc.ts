@@ -1,6 +1,6 @@
 // YAML parsing with positions: every node can be turned into file:line:col, and a zod issue
 // on the plain value can be pointed back at the node it came from.
-import { isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { core } from 'zod';
 import { InputError, type SourcePos } from '../errors.ts';
 
@@ -18,7 +18,7 @@ export interface YamlSource {
 export function parseYaml(text: string, file: string, syntax: 'YAML' | 'JSON' = 'YAML'): YamlSource {
   const lc = new LineCounter();
   // Duplicate keys are found below instead, to point at the second key, not the first.
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, version: '1.1', uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, version: '1.1', uniqueKeys: false, logLevel: 'error' });
   const err = doc.errors[0];
   if (err) {
     const { line, col } = lc.linePos(err.pos[0]);
@@ -26,6 +26,8 @@ export function parseYaml(text: string, file: string, syntax: 'YAML' | 'JSON' = 
     throw new InputError(`${syntax} syntax error: ${detail}`, { file, line, col });
   }
   const src = { file, doc, lc };
+  checkTags(doc, lc, file, syntax, ['!vault']);
+  checkAliases(doc, lc, file, syntax);
   visit(doc, {
     Map(_, map) {
       const seen = new Set<string>();
@@ -56,7 +58,74 @@ export function deref(src: YamlSource, node: unknown): unknown {
 
 export function toJS(src: YamlSource, node: unknown): unknown {
   if (node == null) return null;
-  return (node as Node).toJS(src.doc);
+  // Aliases were bounded by checkAliases (yaml's own guard refuses ordinary inventories
+  // that merge one defaults map into a few hundred hosts).
+  return (node as Node).toJS(src.doc, { maxAliasCount: -1 });
+}
+
+/**
+ * Refuse tags YAML cannot resolve (`!!python/object:...`, `!foo`), as PyYAML's safe_load
+ * (and so Ansible) does, instead of reading them as plain strings. `allowed` tags are left
+ * for the caller to explain (an inventory's `!vault`).
+ */
+export function checkTags(doc: Document.Parsed, lc: LineCounter, file: string, syntax = 'YAML', allowed: readonly string[] = []): void {
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') continue;
+    const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? '?';
+    if (allowed.includes(tag)) continue;
+    throw new InputError(`${syntax}: unknown tag ${tag} (Drover reads plain YAML: no Python or application tags)`, { file, ...lc.linePos(w.pos[0]) });
+  }
+}
+
+/**
+ * How many nodes aliases may add to a document once expanded. An inventory that merges a
+ * defaults map into a thousand hosts adds tens of thousands; the "billion laughs" alias bomb
+ * of issue 13 (9 aliases per level, 6 levels) adds over half a million, and every later walk
+ * over the values (validation, templates, -e layering) would pay for each of them.
+ */
+export const MAX_ALIAS_EXPANSION = 200_000;
+
+/**
+ * Refuse alias bombs and circular aliases (an anchor used inside its own node: the value
+ * would be a cycle no later step can walk) as InputErrors at the alias, in one pass that is
+ * linear in the document (each anchored node's expanded size is computed once).
+ */
+export function checkAliases(doc: Document.Parsed, lc: LineCounter, file: string, syntax = 'YAML'): void {
+  const sizes = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  const at = (n: unknown): SourcePos => {
+    const r = (n as Node | null)?.range;
+    return r ? { file, ...lc.linePos(r[0]) } : { file };
+  };
+  let added = 0;
+  /** Expanded size of a node (aliases followed); `count` adds alias expansions to the total. */
+  const size = (n: unknown, count: boolean): number => {
+    if (isPair(n)) return size(n.key, count) + size(n.value, count);
+    if (isAlias(n)) {
+      const target = n.resolve(doc);
+      if (!target) throw new InputError(`${syntax}: alias *${n.source} names no anchor (&${n.source}) defined before it`, at(n));
+      if (open.has(target)) throw new InputError(`${syntax}: alias *${n.source} refers to the node that contains it (a circular value)`, at(n));
+      const s = size(target, false);
+      if (count) {
+        added += s;
+        if (added > MAX_ALIAS_EXPANSION) {
+          throw new InputError(`${syntax}: aliases expand to more than ${MAX_ALIAS_EXPANSION} values (at *${n.source}): an alias bomb?`, at(n));
+        }
+      }
+      return s;
+    }
+    if (!isCollection(n)) return 1;
+    const known = sizes.get(n);
+    if (known !== undefined && !count) return known;
+    open.add(n);
+    let total = 1;
+    for (const item of n.items) total += size(item, count);
+    open.delete(n);
+    // Beyond any real document: stop counting early rather than overflow.
+    sizes.set(n, Math.min(total, Number.MAX_SAFE_INTEGER / 2));
+    return total;
+  };
+  size(doc.contents, true);
 }
 
 export function keyText(pair: Pair): string {

@@ -108,3 +108,22 @@ describe('format detection', () => {
     expect(detectFormat('\n  {"web": {"value": []}}', 'out')).toBe('json');
   });
 });
+
+describe('unreadable files', () => {
+  it('a vars file that cannot be read (a dangling link) is an input error naming it, not a crash', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'drv-unread-'));
+    try {
+      writeFileSync(join(dir, 'hosts.yml'), 'all:\n  hosts:\n    h1:\n');
+      mkdirSync(join(dir, 'group_vars'));
+      symlinkSync(join(dir, 'nowhere.yml'), join(dir, 'group_vars', 'all.yml'));
+      const e = await inputErrorAsync(() => loadInventory([join(dir, 'hosts.yml')], { cwd: dir }));
+      expect(e.message).toBe('group_vars/all.yml: cannot read: ENOENT');
+      expect(e.exitCode).toBe(65);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -64,6 +64,6 @@ describe('terraform output -json', () => {
     const badVar = inputError(() => parseInventoryText(tf({ db: { pg1: { ansible_prot: 5432 } } }), 'o.json'));
     expect(badVar.message).toBe('o.json:7:9: key "ansible_prot": unknown connection variable: did you mean ansible_port?');
     const emptyIp = inputError(() => parseInventoryText(tf({ db: { pg1: '' } }), 'o.json'));
-    expect(emptyIp.message).toBe('o.json:6:14: key "ansible_host": must be a non-empty string (got "")');
+    expect(emptyIp.message).toBe('o.json:6:14: key "ansible_host": must be a host name (RFC 1123), an IPv4 or an IPv6 address (got "")');
   });
 });
