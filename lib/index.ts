@@ -30,13 +30,16 @@ export { secret, addSecret, redact, redactDeep, REDACTED, SECRET_VAR_NAMES } fro
 export { quote, quoteArgs, envPrefix } from './shell/quote.ts';
 
 // Errors and exit codes
-export { EXIT, InputError, UsageError, UnreachableError, HostKeyError, TimeoutError, formatPos, type ExitCode, type SourcePos } from './errors.ts';
+export { EXIT, InputError, UsageError, UnreachableError, ConnectionLostError, HostKeyError, TimeoutError, formatPos, type ExitCode, type SourcePos } from './errors.ts';
 
 // Inventory
 export { loadInventory, parseInventoryText, selectHosts, connectionFor, type Inventory, type InventoryGroup, type InventoryHost, type Selection } from './inventory/index.ts';
 
+// Fresh machines: wait until hosts accept SSH and cloud-init is done, before a playbook
+export { waitForHosts, sshConnector, type WaitOptions, type WaitResult } from './wait/wait-for-hosts.ts';
+
 // Facts
-export { gatherFacts, FactsError, FactsSchema, type Facts, type InterfaceFact } from './facts/index.ts';
+export { gatherFacts, FactsError, FactsNotGathered, FactsSchema, type Facts, type InterfaceFact } from './facts/index.ts';
 
 // Transports
 export { createTransport, SshTransport, LocalTransport, PutError, GetError, type SshTransportOptions, type TransportOptions } from './transport/index.ts';
