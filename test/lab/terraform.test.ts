@@ -222,6 +222,27 @@ describe('examples/terraform: the local-execs run against the lab as Terraform w
     expect((await lab.sh('worker3', 'cat /var/tmp/drover-tf/secret.sha256')).stdout.trim()).toBe('secret received');
   });
 
+  it('a host still running cloud-init is waited for, with a line saying so, then configured', async (ctx) => {
+    if (!lab) return ctx.skip();
+    // worker3 plays a fresh VM: cloud-init installed and running until boot-finished appears.
+    const fake = '#!/bin/sh\necho "status: running"\n';
+    await lab.sh('worker3', `mkdir -p /var/lib/cloud/instance && rm -f /var/lib/cloud/instance/boot-finished && cat > /usr/local/bin/cloud-init && chmod 755 /usr/local/bin/cloud-init`, { input: fake });
+    try {
+      const applying = configure({ limit: 'worker3', extra_vars: { tf_marker: `${run}-ci` } });
+      // Past the first 10 s report, so the "still waiting" line must have been printed.
+      await new Promise((r) => setTimeout(r, 11_000));
+      expect(await marker('worker3')).not.toBe(`${run}-ci`);
+      await lab.sh('worker3', 'touch /var/lib/cloud/instance/boot-finished');
+      const r = await applying;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^waiting {2}worker3 {2}\d+\.\ds: ssh ok, cloud-init still running$/m);
+      expect(r.stdout).toMatch(/^ready {4}worker3 {2}\d+\.\ds \(ssh ok, cloud-init done\)$/m);
+      expect(await marker('worker3')).toBe(`${run}-ci`);
+    } finally {
+      await lab.sh('worker3', 'rm -rf /usr/local/bin/cloud-init /var/lib/cloud');
+    }
+  });
+
   it('a changed trigger value re-runs with the new values; the unchanged part changes nothing', async (ctx) => {
     if (!lab) return ctx.skip();
     const r = await configure({ extra_vars: { tf_marker: `${run}-2` } });

@@ -210,3 +210,32 @@ describe('templates that need facts stay unresolved until something uses them', 
     expect(e.message).toContain('undefined variable: ansible_default_ipv4');
   });
 });
+
+describe('drover inventory with templates', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-jinja-cli-'));
+  writeFileSync(join(dir, 'ok.yaml'), 'all:\n  hosts:\n    m1:\n  vars:\n    iface: eth0\n    ip: "{{ ansible_facts[iface].ipv4.address }}"\n    name: "{{ inventory_hostname | upper }}"\n');
+  writeFileSync(join(dir, 'bad.yaml'), 'all:\n  hosts:\n    m1:\n  vars:\n    cidr: "{{ \'10.0.0.0/8\' | ansible.utils.ipaddr(\'net\') }}"\n');
+  const cli = async (args: string[]) => {
+    const { runInventoryCommand } = await import('../../../lib/cli/inventory.ts');
+    let out = '';
+    let err = '';
+    const code = await runInventoryCommand(args, { cwd: dir, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+    return { code, out, err };
+  };
+
+  it('--host shows evaluated values; one needing a fact as written, named on stderr', async () => {
+    const r = await cli(['-i', 'ok.yaml', '--host', 'm1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ iface: 'eth0', ip: '{{ ansible_facts[iface].ipv4.address }}', name: 'M1' });
+    expect(r.err).toContain('warning: not evaluated (shown as written): ok.yaml:6:5: m1: ip: undefined variable: ansible_facts');
+    const raw = await cli(['-i', 'ok.yaml', '--host', 'm1', '--raw']);
+    expect(JSON.parse(raw.out).name).toBe('{{ inventory_hostname | upper }}');
+  });
+
+  it('an unsupported filter is exit 65 with file:line:col, the expression and the filter', async () => {
+    const r = await cli(['-i', 'bad.yaml', '--list']);
+    expect(r.code).toBe(65);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`bad.yaml:5:5: key "cidr": cannot evaluate "{{ '10.0.0.0/8' | ansible.utils.ipaddr('net') }}": unknown filter "ansible.utils.ipaddr"`);
+  });
+});
