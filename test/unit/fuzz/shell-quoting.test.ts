@@ -23,7 +23,7 @@ import { PipelinedShell } from '../../../lib/transport/pipelined-shell.ts';
 import { buildCommand, type Become } from '../../../lib/transport/remote-command.ts';
 
 const SEED = Number(process.env.DROVER_FUZZ_SEED ?? 13);
-const RUNS = Number(process.env.DROVER_QUOTE_RUNS ?? 150);
+const RUNS = Number(process.env.DROVER_QUOTE_RUNS ?? 100);
 const counts = new Map<string, number>();
 const count = (path: string) => counts.set(path, (counts.get(path) ?? 0) + 1);
 
