@@ -27,6 +27,9 @@ describe('become: one explicit value', () => {
     { name: 'op sudo true', run: (c) => c.run(ops.command('id -u optrue', { sudo: true })) },
     { name: 'ctx.$', run: async (c) => (await c.$`id -u dollar`, ok()) },
     { name: 'wait', run: (c) => c.run(ops.waitFor.command('id -u wait', { sudo: false })) },
+    { name: 'port', run: (c) => c.run(ops.waitFor.port('10.0.0.1', 22, { timeoutMs: 0 })) },
+    // Last: the fake has no such file to get, so this task fails after its probe.
+    { name: 'fetch', run: (c) => c.run(ops.fetch('/etc/fetched-nosudo', '/nonexistent/drover-test/x', { sudo: false, failOnMissing: false })) },
   ];
 
   it('the inventory\'s ansible_become applies when the play says nothing; op-level sudo: false still wins', async () => {
@@ -39,6 +42,9 @@ describe('become: one explicit value', () => {
     expect(s['id -u optrue']).toBe(true);
     expect(s['id -u dollar']).toBe(true);
     expect(Object.entries(s).find(([c]) => c.includes('id -u wait'))![1]).toBe(false);
+    expect(Object.entries(s).find(([c]) => c.includes('/etc/fetched-nosudo'))![1]).toBe(false);
+    // A port check needs no privilege: never sudo, whatever the play says.
+    expect(Object.entries(s).find(([c]) => c.includes('nc -z'))![1]).toBe(false);
     // undefined never reaches the host transport (it would mean "the host default" there).
     expect(h.transports.get('a')!.execs.every((e) => e.options?.sudo !== undefined)).toBe(true);
   });
