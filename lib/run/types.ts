@@ -44,7 +44,11 @@ export interface Task<V = Record<string, unknown>> {
   until?: (result: OpResult) => boolean;
   /** A failure is reported but the host goes on. */
   ignoreErrors?: boolean;
-  /** Run even in --check mode (read-only probes). Ops still see ctx.check. */
+  /**
+   * In --check only reads reach a host and other execs/puts are refused (the task is reported
+   * skipped); true declares that this task only reads, so all its execs are sent. Ops still
+   * see ctx.check. See lib/run/README.md, "Check mode".
+   */
   checkModeSafe?: boolean;
   /** Overrides the role's readAhead for this task (false: its code must run exactly once). */
   readAhead?: boolean;
