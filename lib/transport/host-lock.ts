@@ -19,6 +19,13 @@ export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 const MARK = 'drover-lock:';
 
+/**
+ * Exported into every command of a connection (its pipelined shell and its sessions): the lock
+ * holder finds the connection's commands by it. Not carried through sudo (env_reset), so with
+ * a non-root login the wait covers only commands that run as the login user.
+ */
+export const CONN_MARK_VAR = 'DROVER_CONN';
+
 /** The host is held by another run for longer than we were willing to wait. */
 export class HostLockError extends UnreachableError {
   constructor(host: string, message: string) {
@@ -45,7 +52,7 @@ export function lockHolderLine(now: Date = new Date()): string {
  * Lines on stdout: `busy <holder>` (then waits), `held <file>`, `timeout <holder>`,
  * `noflock` (no flock on the host: the run goes on without a lock, and says so).
  */
-export function hostLockScript(waitSeconds: number, holder: string, file: string = HOST_LOCK_FILE): string {
+export function hostLockScript(waitSeconds: number, holder: string, file: string = HOST_LOCK_FILE, connMark?: string): string {
   const dir = file.slice(0, file.lastIndexOf('/')) || '/';
   const w = Math.max(0, Math.ceil(waitSeconds));
   return [
@@ -63,6 +70,14 @@ export function hostLockScript(waitSeconds: number, holder: string, file: string
     `printf '${MARK}held %s\\n' "$f"`,
     // Held until our stdin ends: the channel closing or the connection dropping.
     `cat >/dev/null 9<&-`,
+    // A dropped connection leaves its commands running (sshd sends no HUP without a tty):
+    // keep the lock until none is left, so the next run never interleaves with them.
+    ...(connMark
+      ? [
+          `printf '%s\\n' ${quote(`${holder} (its connection is gone; waiting for its commands still running here)`)} 2>/dev/null >"$f" || :`,
+          `while grep -qsF ${quote(`${CONN_MARK_VAR}=${connMark}`)} /proc/[0-9]*/environ; do sleep 0.2; done`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -71,6 +86,8 @@ export interface HostLockOptions {
   name: string;
   waitMs: number;
   holder?: string;
+  /** The connection's CONN_MARK_VAR value: the lock outlives the connection while its commands run. */
+  connMark?: string;
   /** Told when the lock is taken by someone else (we wait) or cannot be had (no flock). */
   onNotice?: (message: string) => void;
 }
@@ -83,7 +100,7 @@ export interface HeldHostLock {
 
 /** Take the host lock on this connection; resolves once held, rejects with HostLockError. */
 export function acquireHostLock(client: SshClient, opts: HostLockOptions): Promise<HeldHostLock> {
-  const script = hostLockScript(opts.waitMs / 1000, opts.holder ?? lockHolderLine());
+  const script = hostLockScript(opts.waitMs / 1000, opts.holder ?? lockHolderLine(), HOST_LOCK_FILE, opts.connMark);
   return new Promise((resolve, reject) => {
     client.exec(script, (err, channel: ClientChannel) => {
       if (err) return reject(new UnreachableError(opts.name, `cannot open the host lock session: ${err.message}`));

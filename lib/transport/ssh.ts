@@ -1,6 +1,7 @@
 // The ssh transport on ssh2: one persistent connection per host (through ProxyJump hops
 // when set), opened lazily, Nagle off, keepalive, host keys checked against known_hosts,
 // and at most maxSessions channels at once (OpenSSH's MaxSessions is 10).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -9,7 +10,7 @@ import type { AnyAuthMethod, Client as SshClient, ClientChannel } from 'ssh2';
 import { ConnectionLostError, HostKeyError, TimeoutError, UnreachableError } from '../errors.ts';
 import { addSecret, redact } from '../secrets/redact.ts';
 import { hostLockFor, pipeliningFor, type Connection } from './connection.ts';
-import { acquireHostLock } from './host-lock.ts';
+import { acquireHostLock, CONN_MARK_VAR } from './host-lock.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
 import { PipelinedShell, ShellTimeoutError } from './pipelined-shell.ts';
@@ -61,6 +62,10 @@ export class SshTransport extends ShellTransport {
   private authCache: { methods: AnyAuthMethod[]; notes: string[] } | null = null;
   private readonly pipelining: boolean;
   private readonly hostLock: boolean;
+  /** This transport's DROVER_CONN value: marks its commands for the host lock (host-lock.ts). */
+  private readonly connId: string;
+  /** `export DROVER_CONN=<connId>; ` before every command line (empty without the lock). */
+  private readonly connMark: string;
 
   constructor(
     private readonly conn: Connection,
@@ -69,6 +74,8 @@ export class SshTransport extends ShellTransport {
     super(conn.name, { become: conn.become, becomeUser: conn.becomeUser, ...(conn.becomePassword !== undefined ? { becomePassword: conn.becomePassword } : {}) }, { commandTimeoutMs: conn.commandTimeoutMs });
     addSecret(conn.password);
     this.hostLock = hostLockFor(conn);
+    this.connId = randomBytes(8).toString('hex');
+    this.connMark = this.hostLock ? `export ${CONN_MARK_VAR}=${this.connId}; ` : '';
     // The host lock's session holds one of the server's session slots for the whole connection.
     this.sessions = new Semaphore(this.hostLock ? Math.max(1, conn.maxSessions - 1) : conn.maxSessions);
     this.pipelining = pipeliningFor(conn);
@@ -144,7 +151,7 @@ export class SshTransport extends ShellTransport {
     if (this.hostLock) {
       // Before anything runs on the host, on every new connection (a reconnect included).
       try {
-        await acquireHostLock(client, { name: this.name, waitMs: c.hostLockWaitMs, onNotice: (m) => this.notice(m) });
+        await acquireHostLock(client, { name: this.name, waitMs: c.hostLockWaitMs, connMark: this.connId, onNotice: (m) => this.notice(m) });
       } catch (e) {
         client.end();
         for (const cl of clients.reverse()) cl.end();
@@ -307,7 +314,7 @@ export class SshTransport extends ShellTransport {
     const release = await this.sessions.acquire();
     let run: ChannelRun;
     try {
-      run = await this.openChannel(line);
+      run = await this.openChannel(this.connMark + line);
     } catch (e) {
       release();
       throw e;
@@ -403,7 +410,7 @@ export class SshTransport extends ShellTransport {
     const release = await this.sessions.acquire();
     try {
       const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        live.client.exec('exec sh', (err, ch) => (err ? reject(err) : resolve(ch)));
+        live.client.exec(`${this.connMark}exec sh`, (err, ch) => (err ? reject(err) : resolve(ch)));
       });
       const shell = new PipelinedShell(channel);
       channel.on('close', release);

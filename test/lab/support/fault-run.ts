@@ -38,7 +38,7 @@ export interface LiveRun {
 export function startRun(playbook: string, args: readonly string[], opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): LiveRun {
   const json = opts.json ?? true;
   // `ip netns exec` execs the command in place: the child's pid is node's.
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', LAB_NETNS, process.execPath, '--import', 'tsx', playbook, ...args, ...(json ? ['--json'] : [])], {
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', LAB_NETNS, process.execPath, '--conditions=drover-source', '--import', 'tsx', playbook, ...args, ...(json ? ['--json'] : [])], {
     cwd: process.cwd(),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,8 +19,8 @@ afterEach(() => {
 });
 
 /** Start the script; resolves with the child once a line with `until` appears. */
-function start(wait: number, holder: string): { child: ChildProcessWithoutNullStreams; lines: string[]; when: (word: string) => Promise<string> } {
-  const child = spawn('/bin/sh', ['-c', hostLockScript(wait, holder, join(dir, 'drover.lock'))]);
+function start(wait: number, holder: string, connMark?: string): { child: ChildProcessWithoutNullStreams; lines: string[]; when: (word: string) => Promise<string> } {
+  const child = spawn('/bin/sh', ['-c', hostLockScript(wait, holder, join(dir, 'drover.lock'), connMark)]);
   running.push(child);
   const lines: string[] = [];
   let buf = '';
@@ -86,6 +86,23 @@ describe('host lock script', () => {
     await b.when('busy');
     a.child.kill('SIGKILL');
     expect(await b.when('held')).toMatch(/^drover-lock:held /);
+  });
+
+  it('after its connection is gone, keeps the lock until the commands marked with its DROVER_CONN have ended', async () => {
+    const mark = `t${process.pid}${Date.now()}`;
+    const a = start(0, 'run A', mark);
+    await a.when('held');
+    // A command of A's connection, still running on the host when the connection drops.
+    const cmd = spawn('sleep', ['1'], { env: { ...process.env, DROVER_CONN: mark } });
+    const cmdEnded = new Promise<void>((r) => cmd.on('exit', () => r()));
+    const b = start(30, 'run B');
+    await b.when('busy');
+    a.child.stdin.end();
+    await b.when('held');
+    // B got the lock only once A's command had ended.
+    expect(cmd.exitCode).not.toBeNull();
+    await cmdEnded;
+    expect(readFileSync(join(dir, 'drover.lock'), 'utf8')).toBe('run B\n');
   });
 
   it('describes the holder by pid, controller, user and start time', () => {
