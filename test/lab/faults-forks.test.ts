@@ -34,6 +34,8 @@ function managedFiles(end: RunEnd): Map<string, Set<string>> {
   return out;
 }
 
+const TRANSIENT = /^(apt-daily|apt-daily-upgrade|man-db|logrotate|dpkg-db-backup|e2scrub_all|fstrim|systemd-tmpfiles-clean)\.service$/;
+
 interface HostState {
   files: Record<string, string>;
   services: string[];
@@ -45,7 +47,9 @@ async function stateOf(host: string, files: readonly string[]): Promise<HostStat
     `for f in ${files.map(quote).join(' ')}; do if [ -f "$f" ]; then printf '%s %s %s\\n' "$f" "$(stat -c '%a %U:%G' "$f" | tr ' ' /)" "$(sha256sum < "$f" | cut -c1-64)"; elif [ -d "$f" ]; then printf '%s dir %s\\n' "$f" "$(stat -c '%a' "$f")"; else printf '%s absent -\\n' "$f"; fi; done; echo ==; systemctl list-units --type=service --state=running --no-legend --plain | cut -d' ' -f1 | sort`,
   );
   const [filePart, svcPart] = out.split('==\n');
-  const state: HostState = { files: {}, services: svcPart!.split('\n').filter(Boolean) };
+  // Timer-started jobs come and go on their own: not part of the state the roles make.
+  const services = svcPart!.split('\n').filter((u) => u && !TRANSIENT.test(u));
+  const state: HostState = { files: {}, services };
   for (const line of filePart!.split('\n').filter(Boolean)) {
     const [f, a, b] = line.split(' ');
     state.files[f!] = `${a} ${b}`;

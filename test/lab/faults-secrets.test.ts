@@ -225,8 +225,16 @@ describe('no secret anywhere it should not be', () => {
     search.look('--json stdout', json.stdout);
     search.look('--json stderr', json.stderr);
     // The secret-bearing tasks really changed (the values were in flight).
-    const changedTasks = json.events.filter((e) => e.type === 'task_end' && e.status === 'changed').map((e) => (e.type === 'task_end' ? `${e.host} ${e.task}` : ''));
-    expect(changedTasks.some((t) => /^loadbalancer1 .*haproxy/i.test(t) || /^loadbalancer1 .*config/i.test(t)), changedTasks.join('\n')).toBe(true);
+    const changedTasks = new Set(json.events.filter((e) => e.type === 'task_end' && e.status === 'changed').map((e) => (e.type === 'task_end' ? `${e.host} ${e.task}` : '')));
+    for (const t of [
+      'loadbalancer1 haproxy.cfg (validated with haproxy -c)',
+      'loadbalancer1 keepalived.conf (validated with keepalived -t)',
+      'loadbalancer2 keepalived.conf (validated with keepalived -t)',
+      'postgresql2 replication passfile',
+      'postgresql1 replication role',
+    ]) {
+      expect(changedTasks.has(t), `${t} did not change; changed: ${[...changedTasks].join(' | ')}`).toBe(true);
+    }
     // 3: plain, the inventory's values (restores the lab).
     const plain = await startRun(PLAYBOOK, ['-i', lab.inventory], { json: false }).done;
     expect(plain.code, plain.stderr + plain.stdout.slice(-3000)).toBe(0);
