@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLER_KEY, KNOWN_HOSTS, readTopology } from '../../lab/index.ts';
-import { BECOME_DIR, CHECK_MARKER } from './support/become-playbook.ts';
+import { BECOME_DIR, CHECK_MARKER } from './support/become-paths.ts';
 import { describeRun, runDrover, type DroverRun } from './support/drover.ts';
 import { useLab, type Lab } from './support/use-lab.ts';
 

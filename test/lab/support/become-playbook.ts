@@ -8,9 +8,8 @@ import { main } from '../../../lib/cli/index.ts';
 import { ops } from '../../../lib/ops/index.ts';
 import { ok } from '../../../lib/ops/types.ts';
 import { defineRole, type Play } from '../../../lib/run/types.ts';
+import { BECOME_DIR, CHECK_MARKER } from './become-paths.ts';
 
-export const BECOME_DIR = '/var/tmp/drover-become';
-export const CHECK_MARKER = `${BECOME_DIR}/written-in-check-mode`;
 
 const who = defineRole({
   name: 'who',
