@@ -3,10 +3,14 @@
 // reference: the sha256 and mode/owner of every file the roles write whole (every task
 // result "create P", "update P" or "P is up to date") and the running services of each host.
 // Then, for each forks value, those files are deleted on every host (up to 1 MiB each: big
-// files would only cost upload time), the run must re-create every one of them (a changed
-// result naming it), and the hashes and services must equal the reference.
+// files would only cost upload time; never a file of the lab's image, which the roles may
+// manage only in part), the run must re-create every one of them (a changed result naming
+// it), and the hashes and services must equal the reference.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readTopology } from '../../lab/index.ts';
+import { readHostState } from '../../lab/state.ts';
 import { quote } from '../../lib/shell/quote.ts';
 import { onHost, startRun, taskEnds, type RunEnd } from './support/fault-run.ts';
 import { useLab, type Lab } from './support/use-lab.ts';
@@ -34,6 +38,8 @@ function managedFiles(end: RunEnd): Map<string, Set<string>> {
   return out;
 }
 
+/** Managed in part (a block or a line), whatever the layers say. */
+const NEVER_DELETE = new Set(['/etc/hosts', '/etc/fstab', '/etc/ssh/sshd_config', '/etc/sudoers', '/etc/postgresql/15/main/postgresql.conf']);
 const TRANSIENT = /^(apt-daily|apt-daily-upgrade|man-db|logrotate|dpkg-db-backup|e2scrub_all|fstrim|systemd-tmpfiles-clean)\.service$/;
 
 interface HostState {
@@ -66,10 +72,15 @@ describe('--forks 1, 3 and 20 reach the same end state', () => {
     expect([...files.keys()].sort()).toEqual([...hosts].sort());
     const reference = new Map<string, HostState>();
     for (const h of hosts) reference.set(h, await stateOf(h, [...files.get(h)!]));
-    // Deleted before each run: whole files up to 1 MiB (not directories).
+    // Deleted before each run: files up to 1 MiB that no image layer has. A file of the image
+    // (/etc/hosts, /etc/fstab, sshd_config ...) may be managed only in part (a block, a line):
+    // deleting it would lose what the roles do not write. Never those.
     const deletable = new Map<string, string[]>();
     for (const h of hosts) {
-      const small = (await onHost(h, `for f in ${[...files.get(h)!].map(quote).join(' ')}; do [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 1048576 ] && echo "$f"; done; true`)).split('\n').filter(Boolean);
+      const lowers = readHostState(h)?.lowers ?? [];
+      expect(lowers.length, `${h}: lab state with its image layers`).toBeGreaterThan(0);
+      const candidates = [...files.get(h)!].filter((f) => !NEVER_DELETE.has(f) && !lowers.some((l) => existsSync(join(l, f))));
+      const small = (await onHost(h, `for f in ${candidates.map(quote).join(' ')}; do [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 1048576 ] && echo "$f"; done; true`)).split('\n').filter(Boolean);
       deletable.set(h, small);
     }
     const total = [...deletable.values()].reduce((n, l) => n + l.length, 0);
