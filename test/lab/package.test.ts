@@ -2,9 +2,10 @@
 // repo (its dependencies from the registry), a role and a playbook there that import only
 // `drover` (and `drover/testing` in the role's unit test), type-checked by tsc, the unit test
 // run, and the playbook run against one lab host three ways: `npx tsx` (converge), plain
-// `node` on what tsc compiled, and the package's `drover run` bin (zero changes both times).
+// `node` on what tsc compiled, and the package's `drover run` bin (zero changes both times);
+// then once more in a terminal, where the package's prebuilt UI process draws it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +251,17 @@ describe('the npm package, installed into a project outside the repo', () => {
     // And through the package's bin, loading the .ts with the project's tsx.
     const third = await inLab('npx --no-install drover run site.ts -i inventory.yaml --message "hello from a package" --json');
     expect(third.changed).toBe(0);
+
+    // The terminal UI in a terminal (a pty from script(1), CI unset): the package's prebuilt UI
+    // process draws the run, with no Ink or React installed in the project.
+    expect(existsSync(join(project, 'node_modules/ink')) || existsSync(join(project, 'node_modules/react'))).toBe(false);
+    const tty = await labExec(['sh', '-c', `cd ${quote(project)} && script -qec ${quote('env -u CI node out/site.js -i inventory.yaml --message "hello from a package"')} /dev/null`], { timeoutMs: 120_000 });
+    expect(tty.code, tty.stdout.slice(-2000) + tty.stderr).toBe(0);
+    const screen = tty.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).not.toContain('terminal UI unavailable');
+    // The UI's recap (the plain reporter's is `host : ok=N changed=N ...` lines instead).
+    expect(screen).toMatch(/PLAY RECAP 1 host/);
+    expect(screen).toMatch(/host\s+ok\s+changed\s+failed\s+unreachable\s+skipped\s+time/);
 
     // The bin and the playbook's --help (its own flag listed).
     expect(must(['npx', '--no-install', 'drover', '--version'], project).trim()).toBe(`drover ${repoPkg.version}`);
