@@ -20,6 +20,10 @@ import { baseVars } from '../roles/base/vars.ts';
 import { K3S_NFT_FILE, MODULES_LOAD_FILE, SYSCTL_PATH } from '../roles/k3s-prereqs/index.ts';
 import { BRIDGE_SYSCTLS, FORWARDING_SYSCTLS, k3sPrereqsVars } from '../roles/k3s-prereqs/vars.ts';
 import { haproxyVars } from '../roles/haproxy/vars.ts';
+import { LINKS } from '../roles/k3s-master/install.ts';
+import { CONFIG_PATH, envFile, K3S_BIN, unitFile, unitName, type K3sKind } from '../roles/k3s-master/templates.ts';
+import { apiVip, k3sVars } from '../roles/k3s-master/vars.ts';
+import { prepareK3sHosts, startK3sRelease, type K3sRelease } from '../test/lab/support/k3s-double.ts';
 import { keepalivedVars } from '../roles/keepalived/vars.ts';
 import { type Measurement, measure } from './lib/measure.ts';
 import { fmtMiB, fmtRatio, fmtS, load1, machine, median, type Sample, summarise, type Summary, table } from './lib/report.ts';
@@ -71,6 +75,40 @@ interface HostPlan {
   lines: string[];
 }
 
+/** Hosts of a group, in inventory order. */
+const groupOf = (inv: Inventory, g: string) => [...inv.hosts.values()].filter((h) => h.groups.includes(g)).map((h) => h.name);
+
+/**
+ * What roles k3s-master / k3s-worker check on a converged node (their no-change run): the
+ * binary's version, links, config/env/unit files, the unit active, enabled and not older than
+ * what it reads, and the gates (servers: token file, /readyz, voter; agents: the VIP). The
+ * first server also answers for the others: the preflight's VIP check, the token read for each
+ * joiner and agent, each agent's registration, and the kubeconfig the controller fetches.
+ */
+function k3sLines(inv: Inventory, name: string, vars: Record<string, unknown>): { files: string[]; lines: string[] } | undefined {
+  const v = k3sVars.parse(vars);
+  const servers = groupOf(inv, v.k3s_server_group);
+  const agents = groupOf(inv, v.k3s_agent_group).filter((h) => !servers.includes(h));
+  const kind: K3sKind | undefined = servers.includes(name) ? 'server' : agents.includes(name) ? 'agent' : undefined;
+  if (!kind) return undefined;
+  const unit = unitName(kind);
+  const files = [CONFIG_PATH, envFile(kind), unitFile(kind)];
+  const vip = `${apiVip(v)} ${v.k3s_api_port}`;
+  const lines = [
+    `k3sver ${quote(v.k3s_version)}`,
+    ...(v.k3s_symlinks ? LINKS.map((l) => `lnk ${l} ${K3S_BIN}`) : []),
+    ...files.map((f) => `file_is ${f} @@${f}@@`),
+    `svc ${unit}`,
+    `k3sfresh ${unit} ${K3S_BIN} ${files.join(' ')}`,
+  ];
+  if (kind === 'agent') lines.splice(lines.length - 2, 0, `tcp ${vip}`);
+  else lines.push(`k3sready ${quote(name)} ${servers[0] === name ? 0 : 1}`);
+  if (servers[0] === name) {
+    lines.push(`tcp ${vip}`, ...(v.k3s_token ? [] : [...servers.slice(1), ...agents].map(() => 'tokenread')), ...agents.map((a) => `k3snode ${quote(a)}`), 'kubecfg');
+  }
+  return { files, lines };
+}
+
 function planHost(inv: Inventory, name: string): HostPlan {
   const h = inv.hosts.get(name);
   if (!h) throw new Error(`lab host ${name} is not in the inventory`);
@@ -103,6 +141,11 @@ function planHost(inv: Inventory, name: string): HostPlan {
       files.push(K3S_NFT_FILE);
       lines.push(`file_is ${K3S_NFT_FILE} @@${K3S_NFT_FILE}@@`);
     }
+  }
+  const k3sNode = node ? k3sLines(inv, name, h.vars) : undefined;
+  if (k3sNode) {
+    files.push(...k3sNode.files);
+    lines.push(...k3sNode.lines);
   }
   if (lb) {
     const hp = haproxyVars.parse(h.vars).haproxy_config_path;
@@ -170,7 +213,24 @@ class LabRun {
   /** Every converge run (the first one is a real first converge when the lab is fresh). */
   readonly converges: Array<{ m: Measurement; changed: number; hosts: number }> = [];
   private seq = 0;
+  /** The K3s test double served as a release (the lab cannot download K3s), when K3s nodes are benched. */
+  private release: K3sRelease | undefined;
   constructor(private readonly o: LabOptions) {}
+
+  /** K3s nodes need the double's runtime (nodejs, etcd) and, to converge, its release. */
+  private async k3sReady(all: readonly string[]): Promise<void> {
+    const k3sHosts = all.filter((h) => this.plans.get(h)!.lines.some((l) => l.startsWith('k3sver ')));
+    if (!k3sHosts.length) return;
+    this.o.log(`lab: the K3s test double's runtime on ${k3sHosts.join(', ')}, its release served on 10.17.4.1`);
+    // A reset lab (lab-first) comes back without it: prepared again before each case.
+    await prepareK3sHosts({ inventory: this.o.inventory ?? 'inventory/lab.yaml', sh: (h, c, opt) => labSsh(h, c, opt) }, k3sHosts, k3sHosts.filter((h) => this.plans.get(h)!.lines.some((l) => l.startsWith('k3sready '))));
+    this.release ??= await startK3sRelease();
+  }
+
+  private async stopRelease(): Promise<void> {
+    await this.release?.stop();
+    this.release = undefined;
+  }
 
   private files(tag: string) {
     const n = ++this.seq;
@@ -196,7 +256,8 @@ class LabRun {
     const limit = hosts.join(',');
     if (isDrover(tool)) {
       const root = this.o.droverRoot ?? repo;
-      const d = droverCommand(tool, 'bench/playbooks/lab-site', ['-i', inv, '--limit', limit, '--forks', String(hosts.length), '--json'], { root, ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}) });
+      const k3sArgs = this.release ? ['-e', `k3s_release_url=${this.release.baseUrl}`] : [];
+      const d = droverCommand(tool, 'bench/playbooks/lab-site', ['-i', inv, '--limit', limit, '--forks', String(hosts.length), ...k3sArgs, '--json'], { root, ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}) });
       return { argv: ['ip', 'netns', 'exec', LAB_NETNS, ...d.argv], env: d.env, cwd: root };
     }
     if (tool === 'ansible') {
@@ -311,8 +372,17 @@ class LabRun {
   }
 
   async run(): Promise<LabScenario[]> {
+    try {
+      return await this.runScenarios();
+    } finally {
+      await this.stopRelease();
+    }
+  }
+
+  private async runScenarios(): Promise<LabScenario[]> {
     const o = this.o;
     const { all, python, one } = await this.setup();
+    await this.k3sReady(all);
     await this.converge(all);
 
     const scenario = (name: string, hosts: string[], tools: LabTool[]): LabScenario => ({ name, hosts, tools, results: new Map() });
@@ -369,6 +439,7 @@ class LabRun {
   async first(): Promise<FirstConverge[]> {
     const o = this.o;
     const { all, python, one } = await this.setup();
+    await this.k3sReady(all);
     await this.converge(all);
     const cases: Array<{ name: string; tool: 'drover' | 'ansible'; hosts: string[] }> = [
       { name: `1 host (${one})`, tool: 'drover', hosts: [one] },
@@ -384,6 +455,7 @@ class LabRun {
         await labReset({ log: () => {} });
         await labUp(inventory, { log: () => {} });
         await this.reachable(all);
+        await this.k3sReady(all);
         const load = load1();
         const { argv, env, cwd } = this.argv(c.tool, c.hosts);
         if (c.tool === 'ansible') argv.push('-e', 'lab_fresh=true'); // refresh the empty apt index of a fresh image
@@ -408,6 +480,7 @@ class LabRun {
         .then(() => this.converge(all))
         .catch((e: unknown) => o.log(`  bringing the lab back failed: ${(e as Error).message}`));
       rmSync(join(workDir, 'files'), { recursive: true, force: true });
+      await this.stopRelease();
     }
     return out;
   }
@@ -530,7 +603,8 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
     '(Ansible/Drover >= 20x on 1 host, Drover/floor <= 1.5x on all hosts) are read on the rows named in bench/README.md.',
     '"of which in the engine": Drover\'s own run_start-to-recap time (the rest is starting node, loading the modules and',
     'closing the connections).',
-    'What runs: base on every host, k3s-prereqs on the K3s nodes, haproxy + keepalived on the load balancers',
+    'What runs: base on every host, k3s-prereqs on the K3s nodes, haproxy + keepalived on the load balancers, then K3s',
+    '(roles k3s-master and k3s-worker on the masters and workers, against the lab\'s K3s test double: the same commands and gates as on real K3s)',
     '(`bench/playbooks/lab-site.ts`, the project\'s own plays; `bench/ansible/lab-site.yml`; the floor: `bench/lab/floor-lib.sh`',
     'plus one check line per managed thing, sent whole over one ssh session per host). "checks" counts ok results',
     '(Drover: tasks incl. fact gathering; Ansible: ok incl. fact gathering; floor: check lines). Every timed run is checked:',

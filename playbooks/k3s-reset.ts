@@ -2,9 +2,9 @@
 // K3s's mounts and CNI links, data dirs, binary and CNI files removed (roles/k3s-master/reset.ts).
 // DESTROYS THE CLUSTER AND ITS DATA (etcd included). The kubeconfig on the controller is left.
 //   npx tsx playbooks/k3s-reset.ts -i inventory/lab.yaml [--limit worker3] [--check]
-import { main } from '../lib/cli/index.ts';
-import type { Play } from '../lib/run/types.ts';
-import { k3sResetRole } from '../roles/k3s-master/reset.ts';
+import { main } from 'drover';
+import type { Play } from 'drover';
+import { k3sResetRole } from 'drover/roles/k3s-master';
 import { K3S_AGENTS, K3S_SERVERS } from './plays/k3s.ts';
 
 export const k3sResetPlays: Play[] = [

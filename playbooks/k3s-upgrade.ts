@@ -5,7 +5,7 @@
 //   npx tsx playbooks/k3s-upgrade.ts -i inventory/lab.yaml -e k3s_version=v1.31.13+k3s1
 // Setting k3s_version in the inventory and running site.ts does the same roll, with the agents
 // in site's batches (one, then the rest).
-import { main } from '../lib/cli/index.ts';
+import { main } from 'drover';
 import { k3sPlays, unsafeRollFrom } from './plays/k3s.ts';
 
 await main({ name: 'k3s-upgrade', plays: ({ options }) => k3sPlays({ unsafeRoll: unsafeRollFrom(options.extraVars), agentSerial: 1 }) });

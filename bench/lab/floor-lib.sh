@@ -47,3 +47,28 @@ module() {
   diff "module $1"
 }
 nftable() { nft list table inet "$1" > /dev/null 2>&1 || diff "nft table $1"; }
+
+# K3s (roles k3s-master / k3s-worker), the same checks as their no-change run:
+# k3sver VERSION: the installed binary's version
+k3sver() { [ "$(/usr/local/bin/k3s --version 2>/dev/null | sed -n 's/^k3s version \(v[^ ]*\).*/\1/p')" = "$1" ] || diff "k3s version"; }
+# k3sfresh UNIT FILE...: nothing the unit reads changed after it started (else it needs a restart)
+k3sfresh() {
+  u=$1; shift
+  ts=$(systemctl show -p ActiveEnterTimestamp --value "$u"); since=$(date -d "$ts" +%s 2>/dev/null || echo 0)
+  for f in "$@"; do [ "$(stat -L -c %Y "$f")" -le "$since" ] || diff "$f newer than $u's start"; done
+}
+# k3sready NODE VOTER: token file, authenticated /readyz, and (VOTER=1) EtcdIsVoter=True
+k3sready() {
+  [ -s /var/lib/rancher/k3s/server/token ] || diff "no token file"
+  /usr/local/bin/k3s kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1 || diff "readyz"
+  [ "$2" = 1 ] || return 0
+  [ "$(/usr/local/bin/k3s kubectl get node "$1" --request-timeout=5s -o 'jsonpath={.status.conditions[?(@.type=="EtcdIsVoter")].status}' 2>/dev/null)" = True ] || diff "$1 not a voter"
+}
+# k3snode NODE: registered (checked on the first server for each agent)
+k3snode() { /usr/local/bin/k3s kubectl get node "$1" --request-timeout=5s -o name >/dev/null 2>&1 || diff "node $1 not registered"; }
+# tcp HOST PORT: accepts a connection (the API VIP)
+tcp() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" >/dev/null 2>&1 || diff "$1:$2 closed"; }
+# tokenread: the cluster token read for a joiner/agent (Drover reads it on the first server for each)
+tokenread() { [ -s /var/lib/rancher/k3s/server/token ] && cat /var/lib/rancher/k3s/server/token >/dev/null || diff "token"; }
+# kubecfg SHA256: the admin kubeconfig the controller copies (Drover compares it after its rewrite)
+kubecfg() { h=$(sha256sum < /etc/rancher/k3s/k3s.yaml); [ -n "${h%% *}" ] || diff "k3s.yaml"; }

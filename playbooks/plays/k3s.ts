@@ -10,10 +10,9 @@
 //      `agentSerial: 1` (k3s-upgrade.ts) one at a time.
 // Node Ready is never awaited here: with flannel-backend none the nodes stay NotReady until
 // the CNI (role cilium) runs, which comes after these plays.
-import type { Play } from '../../lib/run/types.ts';
-import { truthy } from '../../lib/run/context.ts';
-import { k3sMasterRole, k3sPreflightRole } from '../../roles/k3s-master/index.ts';
-import { k3sWorkerRole } from '../../roles/k3s-worker/index.ts';
+import { flag, type Play } from 'drover';
+import { k3sMasterRole, k3sPreflightRole } from 'drover/roles/k3s-master';
+import { k3sWorkerRole } from 'drover/roles/k3s-worker';
 
 export const K3S_SERVERS = 'masters';
 export const K3S_AGENTS = 'workers';
@@ -57,5 +56,6 @@ export function k3sPlays(o: K3sPlayOptions = {}): Play[] {
 
 /** The test-only switch, read from -e (it also turns the roles' gates off, as a role variable). */
 export function unsafeRollFrom(extraVars: Readonly<Record<string, unknown>>): boolean {
-  return truthy(extraVars.k3s_test_unsafe_roll) ?? false;
+  const v = flag().safeParse(extraVars.k3s_test_unsafe_roll);
+  return v.success ? v.data : false;
 }

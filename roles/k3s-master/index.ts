@@ -16,6 +16,7 @@ import { readServerToken, TOKEN_REGISTER, tokenFor } from './token.ts';
 import { apiVip, k3sVars, timeoutSec, type K3sVars } from './vars.ts';
 
 export { k3sVars, type K3sVars } from './vars.ts';
+export { k3sResetRole } from './reset.ts';
 
 type Ctx = HostCtx<K3sVars>;
 
@@ -156,7 +157,10 @@ export const k3sPreflightRole = defineRole({
     {
       name: 'API VIP answers',
       runOnce: true,
-      run: (ctx) => ctx.run(ops.waitFor.port(apiVip(ctx.vars), ctx.vars.k3s_api_port, { timeoutMs: 30_000, intervalMs: 500 })),
+      run: async (ctx) => {
+        const r = await ctx.run(ops.waitFor.port(apiVip(ctx.vars), ctx.vars.k3s_api_port, { timeoutMs: 30_000, intervalMs: 500 }));
+        return r.status === 'ok' ? { ...r, msg: `${apiVip(ctx.vars)}:${ctx.vars.k3s_api_port} accepts connections` } : r;
+      },
     },
   ],
 });

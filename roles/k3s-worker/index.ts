@@ -56,7 +56,10 @@ const tasks: Task<K3sVars>[] = [
   {
     // Before the start: an agent pointed at a dead VIP would sit in `activating` forever.
     name: 'API VIP reachable from this agent',
-    run: (ctx) => ctx.run(ops.waitFor.port(apiVip(ctx.vars), ctx.vars.k3s_api_port, { timeoutMs: 15_000, intervalMs: 500 })),
+    run: async (ctx) => {
+      const r = await ctx.run(ops.waitFor.port(apiVip(ctx.vars), ctx.vars.k3s_api_port, { timeoutMs: 15_000, intervalMs: 500 }));
+      return r.status === 'ok' ? { ...r, msg: `${apiVip(ctx.vars)}:${ctx.vars.k3s_api_port} accepts connections` } : r;
+    },
   },
   {
     name: 'k3s-agent started (restarted only when its binary, config or unit changed)',
