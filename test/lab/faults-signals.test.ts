@@ -22,6 +22,8 @@ beforeAll(async () => {
   hosts = (await readTopology(lab.inventory)).hosts.map((h) => h.name);
 });
 
+// --forks 20: all 12 hosts are inside the command at once (with the default 10, two would
+// start only after others finished).
 const inJournal = (run: LiveRun, h: string) => run.waitFor(`${h} journal`, (e) => e.type === 'task_start' && e.host === h && e.task === 'journal');
 const journalOf = async (h: string, id: string) => (await onHost(h, `grep -F '${id} ' ${FAULT_DIR}/journal || true`)).split('\n').filter(Boolean);
 
@@ -29,7 +31,7 @@ describe('signals mid-run', () => {
   it('SIGINT: in-flight commands finish, nothing new starts, recap with aborted, exit 130', async (ctx) => {
     if (!lab) return ctx.skip();
     const id = `sigint-${Date.now()}`;
-    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '-e', `fault_run=${id}`, '-e', 'fault_sleep=3']);
+    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '--forks', '20', '-e', `fault_run=${id}`, '-e', 'fault_sleep=3']);
     await Promise.all(hosts.map((h) => inJournal(run, h)));
     run.signal('SIGINT');
     signalsSent++;
@@ -47,7 +49,7 @@ describe('signals mid-run', () => {
   it('SIGTERM: the same graceful stop, recap table printed, exit 143', async (ctx) => {
     if (!lab) return ctx.skip();
     const id = `sigterm-${Date.now()}`;
-    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '-e', `fault_run=${id}`, '-e', 'fault_sleep=3', '-vv'], { json: false });
+    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '--forks', '20', '-e', `fault_run=${id}`, '-e', 'fault_sleep=3', '-vv'], { json: false });
     // Plain -vv prints task starts: wait for every host's journal task.
     await waitForStdout(run, (out) => hosts.every((h) => out.includes(`START [fault : journal] ${h}\n`)));
     run.signal('SIGTERM');
@@ -63,7 +65,7 @@ describe('signals mid-run', () => {
   it('a second SIGINT stops at once: exit 130 without waiting for the in-flight commands', async (ctx) => {
     if (!lab) return ctx.skip();
     const id = `sigint2-${Date.now()}`;
-    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '-e', `fault_run=${id}`, '-e', 'fault_sleep=5']);
+    const run = startRun(FAULT_PLAYBOOK, ['-i', lab.inventory, '--forks', '20', '-e', `fault_run=${id}`, '-e', 'fault_sleep=5']);
     await Promise.all(hosts.map((h) => inJournal(run, h)));
     run.signal('SIGINT');
     await run.waitForStderr(/Interrupted: no new task/);
