@@ -42,11 +42,20 @@ function word(v: unknown, at: number): string {
 }
 
 /** Build the command line: literal parts as written, every value quoted (arrays: one word each). */
-export function buildCommand(pieces: TemplateStringsArray | readonly string[], args: readonly unknown[]): string {
-  let out = pieces[0] ?? '';
+export function buildCommand(pieces: TemplateStringsArray | readonly (string | undefined)[], args: readonly unknown[]): string {
+  const piece = (i: number): string => {
+    const p = pieces[i];
+    // A template piece with an escape JavaScript cannot cook (`\001`) is undefined: dropping
+    // it would run another command than the one written.
+    if (p === undefined && i < pieces.length) {
+      throw new SyntaxError(`host command: the text after value #${i} has an escape JavaScript does not accept (such as \\001); write the backslash twice or pass the text as a \${} value`);
+    }
+    return p ?? '';
+  };
+  let out = piece(0);
   args.forEach((a, i) => {
     out += Array.isArray(a) ? a.map((x) => word(x, i)).join(' ') : word(a, i);
-    out += pieces[i + 1] ?? '';
+    out += piece(i + 1);
   });
   return out;
 }
@@ -79,6 +88,14 @@ export class HostCommand implements PromiseLike<ProcessOutput> {
   /** Kill the command after this long; the result is a failure with a timeout message. */
   timeout(ms: number): this {
     this.opts.timeoutMs = ms;
+    return this;
+  }
+  /**
+   * For a `$.read` poll that waits for a state: look at the host each time, never at a
+   * result read ahead (it still runs in --check).
+   */
+  fresh(): this {
+    this.opts.fresh = true;
     return this;
   }
   /** Keep the command and its output out of the -v debug log. */

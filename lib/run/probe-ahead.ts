@@ -25,7 +25,7 @@ export const MAX_WINDOW = 64;
 /** Only a probe with nothing but sudo can join a batch (stdin, env, cwd, timeouts run alone). */
 function batchable(o: ExecOptions | undefined): boolean {
   if (!o?.probe) return false;
-  return o.stdin === undefined && o.env === undefined && o.cwd === undefined && o.timeoutMs === undefined;
+  return !o.fresh && o.stdin === undefined && o.env === undefined && o.cwd === undefined && o.timeoutMs === undefined;
 }
 
 function sudoKey(sudo: CapturedProbe['sudo']): string {

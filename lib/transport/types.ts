@@ -22,6 +22,11 @@ export interface ExecOptions {
    * result read ahead (batched with other probes) as long as nothing was changed since.
    */
   probe?: boolean;
+  /**
+   * With probe: a read that must look at the host now (a poll waiting for a state): it still
+   * runs in --check, but is never answered from a result read ahead.
+   */
+  fresh?: boolean;
 }
 
 export interface ExecResult {

@@ -172,8 +172,8 @@ export async function uploadStaticChart(ctx: Ctx): Promise<OpResult> {
 
 /** One look at the nodes: what is not Ready yet, or why the look failed. */
 export async function readinessProblems(ctx: Pick<Ctx, '$'>): Promise<string[]> {
-  // Not ctx.$.read: a poll must ask the host each time, never get a result read ahead.
-  const nodes = await ctx.$`k3s kubectl get nodes -o json`.timeout(15_000).quiet().nothrow();
+  // A poll: fresh() asks the host each time, never a result read ahead; a read, so it runs in --check.
+  const nodes = await ctx.$.read`k3s kubectl get nodes -o json`.fresh().timeout(15_000).quiet().nothrow();
   if (!nodes.ok) return [`k3s kubectl get nodes: ${describeFailure(nodes) ?? 'failed'}`];
   try {
     return nodeProblems(JSON.parse(nodes.stdout));
@@ -184,7 +184,7 @@ export async function readinessProblems(ctx: Pick<Ctx, '$'>): Promise<string[]> 
 
 /** helm-controller's view of the chart, for a timeout message (never fails the task by itself). */
 export async function helmChartState(ctx: Pick<Ctx, '$'>): Promise<string> {
-  const r = await ctx.$`k3s kubectl -n kube-system get helmchart cilium -o json`.timeout(15_000).quiet().nothrow();
+  const r = await ctx.$.read`k3s kubectl -n kube-system get helmchart cilium -o json`.fresh().timeout(15_000).quiet().nothrow();
   if (!r.ok) {
     const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-1)[0] ?? '';
     return /not found/i.test(why)

@@ -60,6 +60,12 @@ describe('ctx.$ quoting against the real /bin/sh', () => {
     expect(out.stdout).toBe('x y');
   });
 
+  it('refuses a template piece JavaScript could not cook instead of dropping it', () => {
+    const bad = (s: TemplateStringsArray, ...v: unknown[]) => buildCommand(s, v);
+    expect(() => bad`printf '%s\001' ${'x'}`).toThrow(/after value #0 has an escape JavaScript does not accept/);
+    expect(bad`printf '%s\\001' ${'x'}`).toBe("printf '%s\\001' x");
+  });
+
   it('refuses undefined instead of running a command with a missing word', () => {
     expect(() => buildCommand(['rm -rf /srv/', ''], [undefined])).toThrow(/value #1 is undefined/);
   });
@@ -124,9 +130,11 @@ describe('ctx.$ options reach the transport', () => {
     const s = hostShell({ transport: t, become: false, log: () => {} });
     await s.read`cat ${'/etc/hostname'}`;
     await s`touch ${'/tmp/x'}`;
-    expect(t.calls.map((c) => [c.command, c.options.probe ?? false])).toEqual([
-      ['cat /etc/hostname', true],
-      ['touch /tmp/x', false],
+    await s.read`systemctl is-active k3s`.fresh();
+    expect(t.calls.map((c) => [c.command, c.options.probe ?? false, c.options.fresh ?? false])).toEqual([
+      ['cat /etc/hostname', true, false],
+      ['touch /tmp/x', false, false],
+      ['systemctl is-active k3s', true, true],
     ]);
   });
 
