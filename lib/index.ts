@@ -17,7 +17,7 @@ export * from './ops/index.ts';
 export { mustProbe, mustRun, run as runCommand, errText, sudoOf } from './ops/exec.ts';
 
 // Commands on a host: `await ctx.$\`systemctl is-active ${unit}\``
-export { hostShell, HostCommand, buildCommand as buildHostCommand, describeFailure, type HostShell, type ShellArg, type ShellContext } from './ops/shell.ts';
+export { hostShell, HostCommand, sh, buildCommand as buildHostCommand, describeFailure, type HostShell, type ShellArg, type ShellContext } from './ops/shell.ts';
 export type { ProcessOutput } from 'zx/core';
 
 // Variables: zod helpers for role schemas (INI-friendly booleans, ports, CIDRs, durations)

@@ -60,6 +60,14 @@ export function buildCommand(pieces: TemplateStringsArray | readonly (string | u
   return out;
 }
 
+/**
+ * The same quoting as `$`, for a command an op takes as a string (ops.command, waitFor.command,
+ * a `validate`): `ops.command(sh\`pg_isready -h ${host} -p ${port}\`)`.
+ */
+export function sh(pieces: TemplateStringsArray, ...args: ShellArg[]): string {
+  return buildCommand(pieces, args);
+}
+
 /** A command not yet run: options chain as in zx, and it runs when awaited (once). */
 export class HostCommand implements PromiseLike<ProcessOutput> {
   private opts: ExecOptions = {};

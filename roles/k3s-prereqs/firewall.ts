@@ -1,7 +1,7 @@
 // firewalld (RHEL's default firewall), when it is active: the K3s ports opened permanently
 // and the pod/service networks put in the trusted zone (as the K3s docs ask), then one
 // reload. One probe exec; the decision is pure. Inactive or absent firewalld: skipped.
-import { quote } from '../../lib/shell/quote.ts';
+import { sh } from '../../lib/ops/shell.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
 import { defineOp } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
@@ -30,8 +30,8 @@ export function decideFirewalld(s: FirewalldState, a: { ports: readonly string[]
   const sources = a.trusted.filter((c) => !s.trusted.includes(c));
   if (!ports.length && !sources.length) return { change: false, commands: [], msg: 'firewalld already opens the K3s ports and trusts the cluster networks' };
   const commands = [
-    ...ports.map((p) => `firewall-cmd --permanent --add-port=${quote(p)}`),
-    ...sources.map((c) => `firewall-cmd --permanent --zone=trusted --add-source=${quote(c)}`),
+    ...ports.map((p) => sh`firewall-cmd --permanent --add-port=${p}`),
+    ...sources.map((c) => sh`firewall-cmd --permanent --zone=trusted --add-source=${c}`),
     'firewall-cmd --reload',
   ];
   const what = [ports.length ? `open ${ports.join(', ')}` : '', sources.length ? `trust ${sources.join(', ')}` : ''].filter(Boolean);

@@ -4,7 +4,7 @@
 // /proc/sys/net/bridge for br_netfilter). The decision is pure.
 // A container cannot load modules: that is reported as skipped with the reason, and what
 // the host kernel provides is said in the same message (never pretended loaded by us).
-import { quote } from '../../lib/shell/quote.ts';
+import { sh } from '../../lib/ops/shell.ts';
 import { applyDecision, type Decision } from '../../lib/ops/decision.ts';
 import { defineOp } from '../../lib/ops/exec.ts';
 import { parseProbe } from '../../lib/ops/probe.ts';
@@ -34,7 +34,7 @@ export function decideModules(s: ModulesState, a: { modules: readonly string[]; 
   }
   if (!missing.length) return { change: false, commands: [], msg: `${have.join(', ')} loaded` };
   if (!s.hasModprobe && !a.check) return { change: false, commands: [], msg: 'no modprobe', fail: `cannot load ${missing.join(', ')}: modprobe not found (install kmod)` };
-  return { change: true, commands: missing.map((m) => `modprobe ${quote(m)}`), msg: `load ${missing.join(', ')}` };
+  return { change: true, commands: missing.map((m) => sh`modprobe ${m}`), msg: `load ${missing.join(', ')}` };
 }
 
 export function loadModules(modules: readonly string[]): Op {

@@ -4,6 +4,7 @@
 // unit per cluster; the RHEL family (distribution packages, documented but not lab-tested)
 // keeps everything in the data directory.
 import type { Facts } from '../../lib/facts/types.ts';
+import { sh } from '../../lib/ops/shell.ts';
 import { quote } from '../../lib/shell/quote.ts';
 
 export interface PgLayout {
@@ -65,7 +66,7 @@ export function pgLayout(facts: Facts, o: { version?: number; cluster: string })
       hbaFile: `${confDir}/pg_hba.conf`,
       unit: `postgresql@${version}-${o.cluster}`,
       home: '/var/lib/postgresql',
-      createCluster: { cmd: `pg_createcluster ${quote(version)} ${quote(o.cluster)}`, creates: `${confDir}/postgresql.conf` },
+      createCluster: { cmd: sh`pg_createcluster ${version} ${o.cluster}`, creates: `${confDir}/postgresql.conf` },
       configInDataDir: false,
     };
   }

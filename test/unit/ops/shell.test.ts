@@ -3,7 +3,7 @@
 // the transport.
 import { describe, expect, it } from 'vitest';
 import { LocalTransport } from '../../../lib/transport/local.ts';
-import { buildCommand, describeFailure, hostShell } from '../../../lib/ops/shell.ts';
+import { buildCommand, describeFailure, hostShell, sh } from '../../../lib/ops/shell.ts';
 import type { ExecOptions, ExecResult, Transport } from '../../../lib/transport/types.ts';
 import { ProcessOutput } from 'zx/core';
 
@@ -52,6 +52,13 @@ describe('ctx.$ quoting against the real /bin/sh', () => {
   it('expands an array to one word per element, as zx does', async () => {
     const out = await $`printf '<%s>' ${['a b', "c'd", '']}`;
     expect(out.stdout).toBe("<a b><c'd><>");
+  });
+
+  it('sh builds the same quoted string for ops that take a command', async () => {
+    const v = "it's $(x)";
+    const cmd = sh`printf %s ${v} ${['a b']}`;
+    expect(cmd).toBe(`printf %s 'it'\\''s $(x)' 'a b'`);
+    expect((await local.exec(cmd)).stdout).toBe(`it's $(x)a b`);
   });
 
   it('interpolates a previous output as its trimmed stdout', async () => {
