@@ -16,8 +16,9 @@
 //   tmpfs dirs (/run, /tmp, /dev/shm), each hit with its mode and owner: only the files that
 //   must hold a secret may, with these modes:
 //     /etc/keepalived/keepalived.conf 0600 root:root (auth_pass; keepalived runs as root)
-//     /var/lib/postgresql/.pgpass      0600 postgres:postgres (the replica's walreceiver and
-//                                       pg_basebackup read the replication password from it)
+//     /var/lib/postgresql/.drover-replication.pgpass  0600 postgres:postgres (the passfile
+//                                       pg_basebackup and the walreceiver read the replication
+//                                       password from; the role writes it on both database hosts)
 //     /etc/haproxy/haproxy.cfg         0640 root:haproxy (the stats password: haproxy has no
 //                                       way to read it from elsewhere; group haproxy only, so
 //                                       the service user can read its own config, no one else)
@@ -40,7 +41,7 @@ const NOT_SECRET = new Set(['postgres_replication_user', 'ansible_ssh_private_ke
 /** Where a secret may be on a host, and how that file must be protected. */
 const ALLOWED: Record<string, { mode: string; owner: string; vars: readonly string[] }> = {
   '/etc/keepalived/keepalived.conf': { mode: '600', owner: 'root:root', vars: ['keepalived_auth_pass'] },
-  '/var/lib/postgresql/.pgpass': { mode: '600', owner: 'postgres:postgres', vars: ['postgres_replication_password'] },
+  '/var/lib/postgresql/.drover-replication.pgpass': { mode: '600', owner: 'postgres:postgres', vars: ['postgres_replication_password'] },
   '/etc/haproxy/haproxy.cfg': { mode: '640', owner: 'root:haproxy', vars: ['haproxy_stats_password'] },
 };
 
