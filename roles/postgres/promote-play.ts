@@ -1,15 +1,11 @@
 // The pg-promote playbook's plays (playbooks/pg-promote.ts is the thin runner): one target,
-// chosen by --limit or as the only host of the replica group, and its own --force flag.
+// chosen by --limit or as the only host of the replica group; `force` is the playbook's own
+// --force flag (declared in playbooks/pg-promote.ts, parsed with the common flags).
 import { UsageError } from '../../lib/errors.ts';
 import type { PlaybookContext } from '../../lib/cli/index.ts';
 import { selectHosts } from '../../lib/inventory/index.ts';
 import type { Play } from '../../lib/run/types.ts';
 import { postgresPromoteRole } from './promote.ts';
-
-/** `--force` is this playbook's own flag: taken out before the common flags are parsed. */
-export function splitForce(argv: readonly string[]): { force: boolean; rest: string[] } {
-  return { force: argv.includes('--force'), rest: argv.filter((a) => a !== '--force') };
-}
 
 export function promotePlays(ctx: Pick<PlaybookContext, 'inventory' | 'options'>, force: boolean, replicaGroup = 'postgres_replica'): Play[] {
   const pattern = ctx.options.limit ?? replicaGroup;

@@ -11,7 +11,7 @@ import { redact, REDACTED } from '../../../lib/secrets/redact.ts';
 import { defaultPgVersion, pgLayout, type PgLayout } from '../../../roles/postgres/layout.ts';
 import { pendingRestart, classifyFileSettings } from '../../../roles/postgres/pending-restart.ts';
 import { decideOldPrimary, parseOldPrimary, postgresPromoteRole, promote } from '../../../roles/postgres/promote.ts';
-import { promotePlays, splitForce } from '../../../roles/postgres/promote-play.ts';
+import { promotePlays } from '../../../roles/postgres/promote-play.ts';
 import { decideRole, parseRoleState, replicationRole, roleSql } from '../../../roles/postgres/replication-role.ts';
 import { scramMatches, scramVerifier } from '../../../roles/postgres/scram.ts';
 import { decideSlots, replicationSlots } from '../../../roles/postgres/slots.ts';
@@ -553,6 +553,5 @@ describe('promotion', () => {
     const [play] = promotePlays({ inventory: inv, options: options('postgresql2') }, true);
     expect(play).toMatchObject({ hosts: 'postgresql2', vars: { postgres_promote_force: true } });
     expect(() => promotePlays({ inventory: inv, options: options('nosuchhost') }, false)).toThrow(/no target/);
-    expect(splitForce(['-i', 'x', '--force', '--check'])).toEqual({ force: true, rest: ['-i', 'x', '--check'] });
   });
 });
