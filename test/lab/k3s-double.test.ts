@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labExec } from '../../lab/index.ts';
 import { useLab, type Lab } from './support/use-lab.ts';
-import { buildK3sDouble, controllerKubectl, installK3sDouble, prepareK3sHosts, wipeK3s, type BuiltDouble } from './support/k3s-double.ts';
+import { buildK3sDouble, controllerKubectl, installK3sDouble, prepareK3sHosts, startK3sRelease, wipeK3s, type BuiltDouble } from './support/k3s-double.ts';
 
 const MASTERS = ['master1', 'master2', 'master3'] as const;
 const AGENT = 'worker1';
@@ -250,5 +250,30 @@ describe('k3s double on the lab', () => {
     const statusOf = () => sh('master1', `k3s kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{" "}{end}'`).then((r) => r.stdout.trim());
     await waitFor('all nodes Ready', 40_000, statusOf, (s) => s === 'master1=True master2=True master3=True worker1=True');
     expect(await must(AGENT, 'cat /etc/cni/net.d/05-cilium.conflist')).toContain('"cilium-cni"');
+  });
+  it('serves releases laid out like GitHub\'s (a wrong checksum on demand), and a second build upgrades a server', async () => {
+    if (!lab) return;
+    const NEXT = 'v1.32.1+k3s1';
+    const rel = await startK3sRelease(['v1.31.4+k3s1', NEXT]);
+    try {
+      expect(rel.url(NEXT, 'k3s')).toBe(`${rel.baseUrl}/v1.32.1%2Bk3s1/k3s`);
+      const fetch = (url: string) => labExec(['sh', '-c', `curl -fsS ${url} | sha256sum | cut -d' ' -f1; curl -fsS ${url.replace(/k3s$/, 'sha256sum-amd64.txt')}`]);
+      const good = await fetch(rel.url(NEXT, 'k3s'));
+      const [gotHash, ...sums] = good.stdout.trim().split('\n');
+      expect(gotHash).toBe(rel.builds[NEXT]!.sha256);
+      expect(sums).toContain(`${rel.builds[NEXT]!.sha256}  k3s`);
+      const bad = await fetch(rel.url(NEXT, 'k3s', rel.badChecksumBaseUrl));
+      const [badHash, ...badSums] = bad.stdout.trim().split('\n');
+      expect(badHash).toBe(rel.builds[NEXT]!.sha256);
+      expect(badSums.find((l) => l.endsWith('  k3s'))).not.toBe(`${badHash}  k3s`);
+      // Upgrade master1 in place: swap the binary, restart (blocks until READY), the Node reports it.
+      await installK3sDouble(lab, ['master1'], rel.builds[NEXT]!);
+      await must('master1', 'timeout 90 systemctl restart k3s', 100_000);
+      expect(await must('master1', 'k3s --version')).toContain(`k3s version ${NEXT} (`);
+      await waitFor('master1 kubeletVersion', 20_000, () => sh('master1', `k3s kubectl get node master1 -o jsonpath='{.status.nodeInfo.kubeletVersion}'`).then((r) => r.stdout), (v) => v === NEXT);
+      expect(await voter('master1')).toBe('True');
+    } finally {
+      await rel.stop();
+    }
   });
 });

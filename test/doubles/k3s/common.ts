@@ -21,6 +21,7 @@ export const knobs = {
   nodeGrace: num('K3S_DOUBLE_NODE_MONITOR_GRACE', 40),
   learnerTimeout: num('K3S_DOUBLE_LEARNER_TIMEOUT', 300),
   joinRetry: num('K3S_DOUBLE_JOIN_RETRY', 5),
+  promoteMinAge: num('K3S_DOUBLE_PROMOTE_MIN_AGE', 6),
 };
 
 function num(env: string, dflt: number): number {

@@ -194,6 +194,7 @@ interface ServerCtx {
   cniWritten: boolean;
   manifestHashes?: Map<string, string>;
   learnerSince?: Map<string, number>;
+  learnerStarted?: Map<string, number>;
 }
 
 function selfRegistration(ctx: ServerCtx): Omit<NodeRegistration, 'password' | 'heartbeat'> {
@@ -432,6 +433,12 @@ async function leaderDuties(ctx: ServerCtx): Promise<void> {
       }
       continue;
     }
+    // Promote only learners started a few seconds ago: etcd refuses a member add while a member
+    // has been connected for less than its 5 s health interval ("etcdserver: unhealthy cluster"),
+    // and real K3s's 15 s loop never promotes that early either.
+    ctx.learnerStarted ??= new Map();
+    if (!ctx.learnerStarted.has(m.ID)) ctx.learnerStarted.set(m.ID, Date.now());
+    if (Date.now() - ctx.learnerStarted.get(m.ID)! < knobs.promoteMinAge * 1000) continue;
     try {
       await ctx.etcd.promote(m.ID);
       info(`Promoted learner ${m.name} to voting member`);

@@ -58,8 +58,8 @@ export async function installK3sDouble(lab: Lab, hosts: readonly string[], built
 }
 
 /**
- * Stop and remove every trace of K3s (double or real) from hosts: units, binary, state,
- * config, CNI config. Leaves nodejs/etcd-server installed.
+ * Stop and remove every trace of K3s (double or real) from hosts: units and their drop-ins,
+ * binary, state, config, CNI config. Leaves nodejs/etcd-server installed.
  */
 export async function wipeK3s(lab: Lab, hosts: readonly string[] = K3S_NODES, opts: { keepBinary?: boolean } = {}): Promise<void> {
   await Promise.all(
@@ -69,7 +69,7 @@ export async function wipeK3s(lab: Lab, hosts: readonly string[] = K3S_NODES, op
         [
           'systemctl stop k3s.service k3s-agent.service 2>/dev/null; systemctl reset-failed k3s.service k3s-agent.service 2>/dev/null',
           'pkill -TERM -x etcd 2>/dev/null; sleep 0.2; pkill -KILL -x etcd 2>/dev/null',
-          'rm -f /etc/systemd/system/k3s.service /etc/systemd/system/k3s.service.env /etc/systemd/system/k3s-agent.service /etc/systemd/system/k3s-agent.service.env',
+          'rm -rf /etc/systemd/system/k3s.service /etc/systemd/system/k3s.service.env /etc/systemd/system/k3s.service.d /etc/systemd/system/k3s-agent.service /etc/systemd/system/k3s-agent.service.env /etc/systemd/system/k3s-agent.service.d',
           opts.keepBinary ? 'true' : 'rm -f /usr/local/bin/k3s',
           'rm -rf /var/lib/rancher /etc/rancher /run/k3s /etc/cni/net.d/05-cilium.conflist',
           'systemctl daemon-reload; true',
