@@ -257,7 +257,9 @@ describe('k3s double on the lab', () => {
     const rel = await startK3sRelease(['v1.31.4+k3s1', NEXT]);
     try {
       expect(rel.url(NEXT, 'k3s')).toBe(`${rel.baseUrl}/v1.32.1%2Bk3s1/k3s`);
-      const fetch = (url: string) => labExec(['sh', '-c', `curl -fsS ${url} | sha256sum | cut -d' ' -f1; curl -fsS ${url.replace(/k3s$/, 'sha256sum-amd64.txt')}`]);
+      // Fetched from inside the lab namespace with node (no curl needed on the controller).
+      const FETCH = `const get=(u)=>new Promise((ok,ko)=>require('http').get(u,(r)=>{const c=[];r.on('data',(d)=>c.push(d));r.on('end',()=>r.statusCode===200?ok(Buffer.concat(c)):ko(new Error(u+': '+r.statusCode)))}).on('error',ko));(async()=>{const [b,s]=await Promise.all([get(process.argv[1]),get(process.argv[2])]);process.stdout.write(require('crypto').createHash('sha256').update(b).digest('hex')+'\\n'+s)})().catch((e)=>{console.error(e.message);process.exit(1)})`;
+      const fetch = (url: string) => labExec([process.execPath, '-e', FETCH, url, url.replace(/k3s$/, 'sha256sum-amd64.txt')]);
       const good = await fetch(rel.url(NEXT, 'k3s'));
       const [gotHash, ...sums] = good.stdout.trim().split('\n');
       expect(gotHash).toBe(rel.builds[NEXT]!.sha256);
