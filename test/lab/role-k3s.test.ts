@@ -159,7 +159,7 @@ describe('K3s servers and agents through the API VIP (K3s double)', () => {
     for (const s of SERVERS) expect(task(run, s.name, 'k3s started')?.msg).toBe('restart k3s: /etc/rancher/k3s/config.yaml changed');
     expect(span(run, 'master2', 'k3s started')[0]).toBeGreaterThan(span(run, 'master1', 'k3s ready')[1]);
     expect(span(run, 'master3', 'k3s started')[0]).toBeGreaterThan(span(run, 'master2', 'k3s ready')[1]);
-    console.log(`[k3s roll] ${q.ticks} ticks; down windows ${JSON.stringify(q.down)}; no answer at ${q.lostTicks.length} ticks, longest ${q.longestLost}${q.lostWhy.length ? `: ${q.lostWhy.slice(0, 3).join(' | ')}` : ''}`);
+    console.log(`[k3s roll] ${q.ticks} ticks; down windows ${JSON.stringify(q.down)}; no answer at ${q.lostTicks.length} ticks, longest ${q.longestLost}, two down at ${q.overlapTicks.length}${q.lostWhy.length ? `: ${q.lostWhy.slice(0, 3).join(' | ')}` : ''}`);
     expect(q.ticks).toBeGreaterThan(50);
     expect(q.longestLost).toBeLessThan(HELD);
     expect(q.overlapTicks).toEqual([]);

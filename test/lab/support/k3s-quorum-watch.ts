@@ -91,11 +91,11 @@ export interface QuorumReport {
    * flight with "leader changed" for a moment (one or two ticks), with quorum intact.
    */
   longestLost: number;
-  /** Per server, its down windows as [first tick, last tick] (consecutive failed ticks). */
+  /** Per server, its down windows as [first tick, last tick] (consecutive ticks not serving). */
   down: Record<string, Array<[number, number]>>;
-  /** Ticks where two or more servers were down at once. */
+  /** Ticks where two or more servers were down (not serving) at once. */
   overlapTicks: number[];
-  /** For each lost tick, why each server did not answer ok. */
+  /** For each lost (then overlapping) tick, why each server did not answer ok. */
   lostWhy: string[];
 }
 
@@ -109,12 +109,22 @@ export function analyse(samples: readonly Sample[], servers: readonly string[]):
   }
   const ticks = [...byTick.keys()].sort((a, b) => a - b).filter((t) => byTick.get(t)!.size === servers.length);
   const lostTicks = ticks.filter((t) => ![...byTick.get(t)!.values()].some(Boolean));
-  const overlapTicks = ticks.filter((t) => [...byTick.get(t)!.values()].filter((ok) => !ok).length >= 2);
+  // Down = not serving at all (refused, reset, no answer). An HTTP answer that is not ok (a
+  // failed etcd check, e.g. "leader changed" while a leader hands over) is a running server.
+  const downAt = new Map<number, Set<string>>();
+  for (const x of samples) {
+    if (!x.ok && !(x.why ?? '').startsWith('HTTP')) {
+      let d = downAt.get(x.tick);
+      if (!d) downAt.set(x.tick, (d = new Set()));
+      d.add(x.server);
+    }
+  }
+  const overlapTicks = ticks.filter((t) => (downAt.get(t)?.size ?? 0) >= 2);
   const down: Record<string, Array<[number, number]>> = {};
   for (const s of servers) {
     const w: Array<[number, number]> = [];
     for (const t of ticks) {
-      if (byTick.get(t)!.get(s)) continue;
+      if (!downAt.get(t)?.has(s)) continue;
       const last = w.at(-1);
       if (last && last[1] === ticks[ticks.indexOf(t) - 1]) last[1] = t;
       else w.push([t, t]);
@@ -128,6 +138,6 @@ export function analyse(samples: readonly Sample[], servers: readonly string[]):
     run = lost ? (i > 0 && lostTicks.includes(ticks[i - 1]!) ? run + 1 : 1) : 0;
     longestLost = Math.max(longestLost, run);
   }
-  const lostWhy = lostTicks.map((t) => `tick ${t}: ${samples.filter((x) => x.tick === t).map((x) => `${x.server} ${x.why ?? ''}`).join('; ')}`);
+  const lostWhy = [...lostTicks, ...overlapTicks].map((t) => `tick ${t}: ${samples.filter((x) => x.tick === t).map((x) => `${x.server} ${x.why ?? ''}`).join('; ')}`);
   return { ticks: ticks.length, lostTicks, longestLost, down, overlapTicks, lostWhy };
 }
