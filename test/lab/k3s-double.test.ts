@@ -153,7 +153,7 @@ describe('k3s double on the lab', () => {
     if (viaVip) await waitFor('the VIP to reach master1', 20_000, () => labExec(['bash', '-c', `exec 3<>/dev/tcp/${VIP}/6443 && echo ok`]).then((r) => r.stdout.trim()), (v) => v === 'ok');
   });
 
-  it('refuses joiners with a wrong password, a wrong CA hash or a mismatched critical flag, with K3s\'s messages', async () => {
+  it('refuses joiners with a wrong password, a wrong CA hash, a mismatched critical flag or a duplicate name, with K3s\'s messages', async () => {
     if (!lab) return;
     const base = `server: ${joinUrl}\nnode-ip: ${IP.master2}\ntls-san:\n  - ${VIP}\n`;
     const wrongPw = await failingJoin('master2', `${base}token: not-the-token\n${CRITICAL}`, /level=fatal .*server-bootstrap: 401 Unauthorized/);
@@ -162,6 +162,7 @@ describe('k3s double on the lab', () => {
     const mismatch = await failingJoin('master2', `${base}token: ${TOKEN}\nflannel-backend: none\ndisable:\n  - traefik\n`, /failed to validate server configuration: critical configuration value mismatch between servers/);
     expect(mismatch).toContain('critical configuration mismatched: disable-kube-proxy');
     expect(mismatch).toContain('critical configuration mismatched: disable=servicelb');
+    await failingJoin('master2', `${base}token: ${TOKEN}\nnode-name: master1\n${CRITICAL}`, /duplicate node name found, please use a unique name for this node/);
     // None of them got as far as etcd: still one member.
     const nodes = await must('master1', `k3s kubectl get nodes -o jsonpath='{.items[*].metadata.name}'`);
     expect(nodes.trim()).toBe('master1');
