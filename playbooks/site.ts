@@ -2,6 +2,9 @@
 // What it installs and in which order: playbooks/plays/site.ts.
 import { main } from 'drover';
 import { unsafeRollFrom } from './plays/k3s.ts';
-import { sitePlaysWith } from './plays/site.ts';
+import { sitePlaysWith, wantsTunnel } from './plays/site.ts';
 
-await main({ name: 'site', plays: ({ options }) => sitePlaysWith({ unsafeRoll: unsafeRollFrom(options.extraVars) }) });
+await main({
+  name: 'site',
+  plays: ({ inventory, options }) => sitePlaysWith({ unsafeRoll: unsafeRollFrom(options.extraVars), tunnel: wantsTunnel(inventory, options.extraVars) }),
+});

@@ -5,7 +5,8 @@
 // K3s: the K3s hosts are wiped first (fresh K3s hosts), and the K3s test double is served as
 // the release (test/lab/support/k3s-double.ts); kubectl through the VIP must then list 3 etcd
 // voters and 3 agents, and the re-run must restart no K3s unit.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,13 @@ describe('playbooks/site.ts on the whole lab', () => {
     const voters = nodes.items.filter((n) => n.status.conditions.some((c) => c.type === 'EtcdIsVoter' && c.status === 'True')).map((n) => n.metadata.name);
     expect(voters.sort()).toEqual(['master1', 'master2', 'master3']);
     expect(nodes.items.filter((n) => !n.metadata.labels['node-role.kubernetes.io/control-plane']).map((n) => n.metadata.name).sort()).toEqual(['worker1', 'worker2', 'worker3']);
+    // Cilium came last: its bootstrap HelmChart on the first server only (0600), and with the
+    // CNI in place every node went Ready (with flannel-backend none they were NotReady before).
+    const notReady = nodes.items.filter((n) => !n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name);
+    expect(notReady).toEqual([]);
+    expect((await lab.sh('master1', 'stat -c %a /var/lib/rancher/k3s/server/manifests/cilium.yaml && grep -c "bootstrap: true" /var/lib/rancher/k3s/server/manifests/cilium.yaml')).stdout.split('\n').slice(0, 2)).toEqual(['600', '1']);
+    expect((await lab.sh('master2', 'test -e /var/lib/rancher/k3s/server/manifests/cilium.yaml; echo $?')).stdout.trim()).toBe('1');
+    expect(first.tasks.some((t) => t.role === 'cloudflared')).toBe(false);
     const startsBefore = await k3sStarts(lab);
 
     const t1 = Date.now();
@@ -85,6 +93,17 @@ describe('playbooks/site.ts on the whole lab', () => {
     expect(without.events.some((e) => e.type === 'log' && e.msg.startsWith('probe-ahead:'))).toBe(false);
     const results = (r: typeof second) => r.tasks.map((t) => `${t.host} | ${t.role ?? ''} | ${t.task} | ${t.status} | ${t.msg ?? ''}`).sort();
     expect(results(second)).toEqual(results(without));
+
+    // With a tunnel token (seed 000), the same playbook adds the cloudflared play: its manifest
+    // on the first server, 0600, and the token in no output.
+    const secretsFile = join(kubeconfig, '..', 'tunnel.yaml');
+    const token = Buffer.from(JSON.stringify({ a: 'f'.repeat(32), t: '6ff42ae2-765d-4adf-8112-31c55c1551ef', s: randomBytes(32).toString('base64') })).toString('base64');
+    writeFileSync(secretsFile, `cloudflared_tunnel_token: "${token}"\n`, { mode: 0o600 });
+    const tunnel = await runDrover('playbooks/site.ts', ['-i', lab.inventory, ...k3sArgs, '-e', `@${secretsFile}`]);
+    expect(tunnel.code, describeRun(tunnel)).toBe(0);
+    expect(tunnel.tasks.filter((t) => t.status === 'changed').map((t) => `${t.host}: ${t.role}`)).toEqual(['master1: cloudflared']);
+    expect(JSON.stringify(tunnel.events) + tunnel.stdout + tunnel.stderr).not.toContain(token);
+    expect((await lab.sh('master1', 'stat -c %a /var/lib/rancher/k3s/server/manifests/cloudflared.yaml')).stdout.trim()).toBe('600');
 
     const skipped = second.tasks.filter((t) => t.status === 'skipped');
     console.log(
