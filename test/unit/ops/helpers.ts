@@ -8,24 +8,10 @@ import type { OpContext } from '../../../lib/ops/types.ts';
 import { CONTENT_MARK } from '../../../lib/ops/probe.ts';
 import type { Transport } from '../../../lib/transport/types.ts';
 import { FakeTransport } from '../../support/fake-transport.ts';
+import * as testingFacts from '../../../lib/testing/facts.ts';
 
-export const debianFacts: Facts = {
-  hostname: 'node1',
-  os: { id: 'debian', family: 'debian', version: '12', versionMajor: 12, codename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
-  kernel: '6.1.0-18-amd64',
-  arch: 'x86_64',
-  init: 'systemd',
-  pkgManager: 'apt',
-  container: null,
-  vm: 'kvm',
-  python: null,
-  interfaces: [],
-  defaultIpv4: '10.17.4.21',
-  memTotalMb: 2048,
-  cpus: 2,
-  uid: 0,
-  selinux: 'absent',
-};
+/** lib/testing's Debian host (what drover/testing gives users), without interfaces: the ops never read them. */
+export const debianFacts: Facts = { ...testingFacts.debianFacts, interfaces: [] };
 
 export const containerFacts: Facts = { ...debianFacts, container: 'systemd-nspawn', vm: null };
 export const flatcarFacts: Facts = {
@@ -33,11 +19,7 @@ export const flatcarFacts: Facts = {
   os: { id: 'flatcar', family: 'flatcar', version: '3815.2.0', versionMajor: 3815, prettyName: 'Flatcar Container Linux 3815.2.0' },
   pkgManager: 'none',
 };
-export const almaFacts: Facts = {
-  ...debianFacts,
-  os: { id: 'almalinux', family: 'redhat', version: '9.3', versionMajor: 9, prettyName: 'AlmaLinux 9.3' },
-  pkgManager: 'dnf',
-};
+export const almaFacts: Facts = { ...debianFacts, os: testingFacts.almaFacts.os, pkgManager: 'dnf' };
 
 export interface CtxOptions {
   facts?: Partial<Facts>;
