@@ -207,7 +207,8 @@ export async function waitReady(ctx: Ctx, o: { intervalMs?: number; now?: () => 
   const start = now();
   for (let attempt = 1; ; attempt++) {
     const problems = await readinessProblems(ctx);
-    if (!problems.length) return ok(`every node Ready (${attempt} look${attempt > 1 ? 's' : ''}, ${Math.round((now() - start) / 1000)} s)`);
+    // The first look's message carries no time, so a converged re-run reports the same result.
+    if (!problems.length) return ok(attempt === 1 ? 'every node Ready' : `every node Ready (${attempt} looks, ${Math.round((now() - start) / 1000)} s)`);
     if (now() - start >= timeoutMs) {
       const chart = await helmChartState(ctx);
       return failed(`nodes not Ready ${ctx.vars.cilium_wait_timeout_s} s after the Cilium manifest (cilium_wait_timeout_s): ${[...problems, chart].join('; ')}`);
