@@ -40,7 +40,10 @@ function stopUnit(port: number): string {
 }
 
 function startUnit(port: number): string {
-  return `${stopUnit(port)}; systemd-run --quiet --unit ${unitName(port)} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:hostname`;
+  // Then make sure the stand-in holds the port: if something else does, say what (ss -p).
+  const held = `ss -Hltnp 'sport = :${port}' | grep -q '"socat"'`;
+  const wait = `i=0; until ${held}; do i=$((i+1)); if [ $i -ge 50 ]; then echo "port ${port} is not the stand-in's: $(ss -Hltnp 'sport = :${port}')" >&2; exit 1; fi; sleep 0.1; done`;
+  return `${stopUnit(port)}; systemd-run --quiet --unit ${unitName(port)} socat TCP-LISTEN:${port},fork,reuseaddr SYSTEM:hostname && ( ${wait} )`;
 }
 
 async function startBackends(lab: Lab): Promise<void> {
@@ -117,9 +120,13 @@ async function waitForStatus(backend: string, server: string, want: RegExp, time
   throw new Error(`${backend}/${server} did not reach ${want} in ${timeoutMs} ms (last: ${last})`);
 }
 
+/**
+ * Every server UP for HAProxy. Strictly "UP": right after a (re)start HAProxy reports its
+ * servers UP before their first check, and "UP 1/2" is a server on its way down.
+ */
 async function waitAllUp(): Promise<void> {
-  for (const m of MASTERS) await waitForStatus('masters_6443', m, /^UP/);
-  for (const p of [80, 443]) for (const w of WORKERS) await waitForStatus(`workers_${p}`, w, /^UP/);
+  for (const m of MASTERS) await waitForStatus('masters_6443', m, /^UP$/);
+  for (const p of [80, 443]) for (const w of WORKERS) await waitForStatus(`workers_${p}`, w, /^UP$/);
 }
 
 // ---- the tests --------------------------------------------------------------------------------
@@ -169,6 +176,9 @@ describe('role haproxy (lab)', () => {
 
   it('each frontend reaches every backend in turn (round robin)', async () => {
     if (!lab) return; // reason printed in beforeAll
+    // The health checks have run since the converge: every server must be UP by them now.
+    await new Promise((r) => setTimeout(r, 2500));
+    await waitAllUp();
     for (const [port, hosts] of [[6443, MASTERS], [80, WORKERS], [443, WORKERS]] as const) {
       const replies = await connectMany(LB1_ADDR, port, 9);
       expect(replies.every((r) => r.ok), JSON.stringify(replies)).toBe(true);
