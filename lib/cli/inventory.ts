@@ -6,12 +6,13 @@
 // evaluated without the host: it is shown as written and named on stderr. Secrets
 // (ansible_password, ...) are shown as ******** like everywhere in Drover.
 import { parseArgs } from 'node:util';
-import { EXIT, InputError, UsageError } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { describeUnresolved, Unresolved } from '../inventory/jinja-resolve.ts';
 import { ansibleGraph, ansibleList, hostVars, sortedJson } from '../inventory/listing/ansible-shape.ts';
 import { loadInventory } from '../inventory/load.ts';
 import type { OutStream } from '../report/format.ts';
 import { redact } from '../secrets/redact.ts';
+import { reportCommandError } from './command-error.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
 export const INVENTORY_USAGE = `Usage: drover inventory -i INVENTORY (--list | --host HOST | --graph [GROUP]) [options]
@@ -93,15 +94,6 @@ export async function runInventoryCommand(argv: readonly string[], io: Inventory
     stdout.write(redact(text));
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError) {
-      stderr.write(redact(`error: ${e.message}`) + '\n(drover inventory --help shows the options)\n');
-      return EXIT.usage;
-    }
-    if (e instanceof InputError) {
-      stderr.write(redact(`error: ${e.message}`) + '\n');
-      return EXIT.invalidInput;
-    }
-    stderr.write(redact(`internal error: ${e instanceof Error && e.stack ? e.stack : String(e)}`) + '\n');
-    return EXIT.internal;
+    return reportCommandError(e, stderr, 'inventory');
   }
 }

@@ -5,12 +5,13 @@
 // Typical use right before a playbook, e.g. in Terraform's local-exec:
 //   drover wait-for-hosts -i hosts.ini --timeout 600 --accept-new-host-keys && drover run site.ts -i hosts.ini
 import { parseArgs } from 'node:util';
-import { EXIT, InputError, UsageError } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { connectionFor } from '../inventory/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { selectHosts } from '../inventory/patterns.ts';
 import type { OutStream } from '../report/format.ts';
 import { redact } from '../secrets/redact.ts';
+import { reportCommandError } from './command-error.ts';
 import type { ConnectionInput } from '../transport/connection.ts';
 import type { Transport } from '../transport/types.ts';
 import { waitForHosts } from '../wait/wait-for-hosts.ts';
@@ -136,15 +137,6 @@ export async function runWaitCommand(argv: readonly string[], io: WaitIO = {}): 
     write(`${bad.length} of ${sel.hosts.length} hosts not ready after ${took}s: ${bad.join(', ')}`);
     return (res.waiting.length ? EXIT.unreachable : 0) | (res.failed.length ? EXIT.failedHosts : 0);
   } catch (e) {
-    if (e instanceof UsageError) {
-      stderr.write(redact(`error: ${e.message}`) + '\n(drover wait-for-hosts --help shows the options)\n');
-      return EXIT.usage;
-    }
-    if (e instanceof InputError) {
-      stderr.write(redact(`error: ${e.message}`) + '\n');
-      return EXIT.invalidInput;
-    }
-    stderr.write(redact(`internal error: ${e instanceof Error && e.stack ? e.stack : String(e)}`) + '\n');
-    return EXIT.internal;
+    return reportCommandError(e, stderr, 'wait-for-hosts');
   }
 }
