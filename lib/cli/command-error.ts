@@ -1,6 +1,7 @@
 // How a Drover subcommand (inventory, wait-for-hosts) ends on an error: usage errors with a
 // pointer to its --help (exit 64), bad input (exit 65), anything else as an internal error
 // with its stack (exit 1); every line redacted.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, InputError, UsageError } from '../errors.ts';
 import { redact } from '../secrets/redact.ts';
 
@@ -15,4 +16,13 @@ export function reportCommandError(e: unknown, stderr: { write(s: string): unkno
   }
   stderr.write(redact(`internal error: ${e instanceof Error && e.stack ? e.stack : String(e)}`) + '\n');
   return EXIT.internal;
+}
+
+/** A subcommand's flags, strict, with node's parse errors as UsageError (exit 64). */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
 }

@@ -5,14 +5,13 @@
 // unevaluated, as ansible-inventory shows them). A template that needs a fact cannot be
 // evaluated without the host: it is shown as written and named on stderr. Secrets
 // (ansible_password, ...) are shown as ******** like everywhere in Drover.
-import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.ts';
 import { describeUnresolved, Unresolved } from '../inventory/jinja-resolve.ts';
 import { ansibleGraph, ansibleList, hostVars, sortedJson } from '../inventory/listing/ansible-shape.ts';
 import { loadInventory } from '../inventory/load.ts';
 import type { OutStream } from '../report/format.ts';
 import { redact } from '../secrets/redact.ts';
-import { reportCommandError } from './command-error.ts';
+import { parseCommandArgs, reportCommandError } from './command-error.ts';
 import { parseExtraVars } from './extra-vars.ts';
 
 export const INVENTORY_USAGE = `Usage: drover inventory -i INVENTORY (--list | --host HOST | --graph [GROUP]) [options]
@@ -51,12 +50,7 @@ export async function runInventoryCommand(argv: readonly string[], io: Inventory
   const stderr = io.stderr ?? process.stderr;
   const cwd = io.cwd ?? process.cwd();
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
-    } catch (e) {
-      throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-    }
+    const parsed = parseCommandArgs(argv, OPTIONS);
     const { values, positionals } = parsed;
     if (values.help) {
       stdout.write(INVENTORY_USAGE);

@@ -4,14 +4,13 @@
 //   64 bad usage · 65 invalid inventory
 // Typical use right before a playbook, e.g. in Terraform's local-exec:
 //   drover wait-for-hosts -i hosts.ini --timeout 600 --accept-new-host-keys && drover run site.ts -i hosts.ini
-import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.ts';
 import { connectionFor } from '../inventory/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { selectHosts } from '../inventory/patterns.ts';
 import type { OutStream } from '../report/format.ts';
 import { redact } from '../secrets/redact.ts';
-import { reportCommandError } from './command-error.ts';
+import { parseCommandArgs, reportCommandError } from './command-error.ts';
 import type { ConnectionInput } from '../transport/connection.ts';
 import type { Transport } from '../transport/types.ts';
 import { waitForHosts } from '../wait/wait-for-hosts.ts';
@@ -78,12 +77,7 @@ export async function runWaitCommand(argv: readonly string[], io: WaitIO = {}): 
   const stderr = io.stderr ?? process.stderr;
   const cwd = io.cwd ?? process.cwd();
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
-    } catch (e) {
-      throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-    }
+    const parsed = parseCommandArgs(argv, OPTIONS);
     const { values: v, positionals } = parsed;
     if (v.help) {
       stdout.write(WAIT_USAGE);
