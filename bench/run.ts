@@ -6,6 +6,7 @@
 //          cleanup (stop a crashed run's light hosts, remove its user).
 //   Default: scale lab reporters tui.
 //   lab-first: the lab's first converges (resets the lab before each case; minutes).
+//   startup: the start-up layers of `npx tsx playbooks/site.ts` (node, tsx, npx, Drover, Ansible).
 //   options: --sizes 100,500  --runs 5  --tools drover,drover-prebuilt,drover-no-ahead,drover-sessions,floor,ansible
 //            (lab default: each scenario's own list, also drover-npx)
 //            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
@@ -100,6 +101,12 @@ async function main(): Promise<void> {
       const md = labFirstMarkdown(rows, cmdline);
       process.stdout.write(`${md}\n`);
       if (!values['no-write']) writeSection(RESULTS, 'lab-first', md);
+    } else if (part === 'startup') {
+      const { runStartup, startupMarkdown } = await import('./startup.ts');
+      const runs = Number(values.runs);
+      const md = startupMarkdown(await runStartup({ runs, log }), runs, cmdline);
+      process.stdout.write(`${md}\n`);
+      if (!values['no-write']) writeSection(RESULTS, 'startup', md);
     } else if (part === 'reporters') {
       const { runReportersBench } = await import('./reporters.ts');
       const md = await runReportersBench({ hosts: [100, 500], tasks: 20, durationMs: 20_000, runs: Number(values.runs), log });
@@ -114,7 +121,7 @@ async function main(): Promise<void> {
       const md = ['## Terminal UI against the plain reporter (bench/tui.ts)', '', `Machine: ${machine()}`, '', 'Reproduce: `npm run bench -- tui` (or `npx tsx bench/tui.ts --hosts 100 --runs 5`)', '', '```', r.stdout.trim(), '```'].join('\n');
       if (!values['no-write']) writeSection(RESULTS, 'tui', md);
     } else {
-      throw new Error(`unknown part "${part}" (scale, lab, lab-first, reporters, tui, cleanup)`);
+      throw new Error(`unknown part "${part}" (scale, lab, lab-first, startup, reporters, tui, cleanup)`);
     }
   }
 }
