@@ -3,6 +3,8 @@
 // read on one side is written to the other `oneWayMs` later, in order, so a request/response
 // round trip through the relay costs 2 x oneWayMs more, as over a WAN link with that RTT.
 // Bandwidth is not limited and chunks are not split: it models latency, not a slow link.
+// It also counts round trips as the wire sees them (TurnCounter): the same count for every
+// tool, since it sits outside all of them.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export interface RelayRoute {
@@ -14,17 +16,71 @@ export interface RelayRoute {
   targetPort: number;
 }
 
+/** A route with a name (the lab host it leads to), as the relay process takes it on its command line. */
+export interface NamedRoute extends RelayRoute {
+  name: string;
+}
+
+/** `name=listenHost:listenPort:targetHost:targetPort` (IPv4 addresses: the lab's). */
+export function formatNamedRoute(r: NamedRoute): string {
+  return `${r.name}=${r.listenHost}:${r.listenPort}:${r.targetHost}:${r.targetPort}`;
+}
+
+export function parseNamedRoute(s: string): NamedRoute {
+  const m = /^([^=\s]+)=(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5}):(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(s);
+  if (!m) throw new Error(`bad route "${s}" (want name=listenHost:port:targetHost:port)`);
+  return { name: m[1]!, listenHost: m[2]!, listenPort: Number(m[3]), targetHost: m[4]!, targetPort: Number(m[5]) };
+}
+
 export interface Relay {
   readonly route: RelayRoute;
   /** The port it listens on (the one picked when listenPort was 0). */
   readonly port: number;
   /** Connections relayed so far. */
   readonly connections: number;
+  /** Round trips and bytes over all connections so far (cumulative: diff two readings). */
+  stats(): RelayStats;
   close(): Promise<void>;
 }
 
+export interface RelayStats {
+  connections: number;
+  /** Direction turns summed over the connections (see TurnCounter). */
+  turns: number;
+  /** Bytes from the client (controller) and from the target (host). */
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/**
+ * Round trips of one connection, as direction turns seen at the relay: the controller sent
+ * something, then the host answered = 1. Data from the host that follows more host data (a
+ * long output in several chunks), or that arrives before the controller sent anything (sshd's
+ * banner), is no new turn; nor is controller data following controller data (a pipelined
+ * burst). Over a link with one-way delay d, each turn costs at least 2d of wall time when the
+ * controller waits for the answer, which is why it is the figure that decides latency cost.
+ * (Concurrent channels on one connection can interleave and count more turns than the
+ * controller waited for: the count is an upper bound of waited round trips, the same rule
+ * for every tool.)
+ */
+export class TurnCounter {
+  turns = 0;
+  bytesUp = 0;
+  bytesDown = 0;
+  private last: 'up' | 'down' | undefined;
+  fromClient(bytes: number): void {
+    this.bytesUp += bytes;
+    this.last = 'up';
+  }
+  fromTarget(bytes: number): void {
+    this.bytesDown += bytes;
+    if (this.last === 'up') this.turns++;
+    this.last = 'down';
+  }
+}
+
 /** Forward `from` to `to`, each chunk `delayMs` after it arrived, ending `to` after the last. */
-function delayedPipe(from: Socket, to: Socket, delayMs: number): void {
+function delayedPipe(from: Socket, to: Socket, delayMs: number, seen: (bytes: number) => void): void {
   const queue: Array<{ at: number; chunk: Buffer | null }> = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -46,7 +102,11 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number): void {
     queue.push({ at: performance.now() + delayMs, chunk });
     timer ??= setTimeout(flush, delayMs);
   };
-  from.on('data', (c: Buffer) => push(c));
+  from.on('data', (c: Buffer) => {
+    // Counted on arrival (the order the wire saw), before the delay.
+    seen(c.length);
+    push(c);
+  });
   from.on('end', () => push(null));
   from.on('close', () => {
     // A reset (not a clean end) goes through at once: nothing is left to deliver in order.
@@ -61,6 +121,7 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number): void {
 export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> {
   let connections = 0;
   const sockets = new Set<Socket>();
+  const counters: TurnCounter[] = [];
   // Half-open: a side that ended its writing may still receive what is in flight to it.
   const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
     connections++;
@@ -70,8 +131,10 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
       s.on('close', () => sockets.delete(s));
       s.on('error', () => {});
     }
-    delayedPipe(client, upstream, oneWayMs);
-    delayedPipe(upstream, client, oneWayMs);
+    const turns = new TurnCounter();
+    counters.push(turns);
+    delayedPipe(client, upstream, oneWayMs, (n) => turns.fromClient(n));
+    delayedPipe(upstream, client, oneWayMs, (n) => turns.fromTarget(n));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -83,6 +146,12 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
         get connections() {
           return connections;
         },
+        stats: () => ({
+          connections,
+          turns: counters.reduce((a, c) => a + c.turns, 0),
+          bytesUp: counters.reduce((a, c) => a + c.bytesUp, 0),
+          bytesDown: counters.reduce((a, c) => a + c.bytesDown, 0),
+        }),
         close: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
@@ -117,4 +186,45 @@ export async function measureRoundTrip(host: string, port: number, rounds = 20):
   }
   const sorted = [...samples].sort((a, b) => a - b);
   return { medianMs: sorted[Math.floor(sorted.length / 2)]!, samples };
+}
+
+/**
+ * The round trip through a relay to a real sshd (no echo there): connect, wait for sshd's
+ * banner, send ours, time until sshd's next packet (its KEXINIT, which OpenSSH sends only
+ * after reading the client's banner). One sample per connection; median of `rounds`
+ * connections, made one after another. The connections end before authentication (sshd logs
+ * them as closed during preauth).
+ */
+export async function measureSshRoundTrip(host: string, port: number, rounds = 5, timeoutMs = 10_000): Promise<{ medianMs: number; samples: number[] }> {
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) samples.push(await sshBannerTurn(host, port, timeoutMs));
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, samples };
+}
+
+function sshBannerTurn(host: string, port: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port, noDelay: true });
+    let got = '';
+    let sentAt: number | undefined;
+    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const finish = (e: Error | null, ms?: number) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (e) reject(e);
+      else resolve(ms!);
+    };
+    sock.on('error', (e) => finish(e));
+    sock.on('data', (c: Buffer) => {
+      if (sentAt !== undefined) return finish(null, performance.now() - sentAt);
+      got += c.toString('latin1');
+      if (!got.includes('\n')) return;
+      if (!got.startsWith('SSH-')) return finish(new Error(`${host}:${port} is not an SSH server (it sent ${JSON.stringify(got.slice(0, 40))})`));
+      // Anything after the banner line would already be sshd's next packet: not expected
+      // before our banner, but then the sample would be wrong, so refuse it.
+      if (got.indexOf('\n') !== got.length - 1) return finish(new Error(`${host}:${port} sent data after its banner before ours`));
+      sentAt = performance.now();
+      sock.write('SSH-2.0-drover-latency-check\r\n');
+    });
+  });
 }

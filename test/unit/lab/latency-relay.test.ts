@@ -2,7 +2,7 @@
 // bytes arrive intact and in order, a clean end and a reset both reach the other side.
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureRoundTrip, startRelay } from '../../../lab/latency-relay.ts';
+import { TurnCounter, formatNamedRoute, measureRoundTrip, measureSshRoundTrip, parseNamedRoute, startRelay } from '../../../lab/latency-relay.ts';
 
 let echo: Server;
 let echoPort: number;
@@ -60,5 +60,69 @@ describe('latency relay', () => {
     } finally {
       await relay.close().catch(() => {});
     }
+  });
+});
+
+describe('round trips counted by the relay', () => {
+  it('counts a turn when the host answers what the controller sent, not bursts or the banner', () => {
+    const t = new TurnCounter();
+    t.fromTarget(20); // sshd's banner before the client said anything: no turn
+    expect(t.turns).toBe(0);
+    t.fromClient(10);
+    t.fromClient(10); // a pipelined burst: still one request
+    t.fromTarget(5);
+    t.fromTarget(5); // a long answer in two chunks: one turn
+    expect(t.turns).toBe(1);
+    t.fromClient(1);
+    t.fromTarget(1);
+    expect(t.turns).toBe(2);
+    expect(t.bytesUp).toBe(21);
+    expect(t.bytesDown).toBe(31);
+  });
+
+  it('counts one turn per ping-pong through a live relay', async () => {
+    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: echoPort }, 0);
+    try {
+      await measureRoundTrip('127.0.0.1', relay.port, 7);
+      // The echo answers each byte before the next is sent.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(relay.stats()).toMatchObject({ connections: 1, turns: 7, bytesUp: 7, bytesDown: 7 });
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('measures the SSH banner ping-pong through a relay to a server that answers after our banner', async () => {
+    // A stand-in sshd: its banner on connect, its next packet only after the client's banner.
+    const sshd = createServer({ noDelay: true }, (s) => {
+      s.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+      s.once('data', () => s.write(Buffer.alloc(64, 1)));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => sshd.listen(0, '127.0.0.1', r));
+    const port = (sshd.address() as AddressInfo).port;
+    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: port }, 15);
+    try {
+      const r = await measureSshRoundTrip('127.0.0.1', relay.port, 3);
+      expect(r.samples).toHaveLength(3);
+      expect(Math.min(...r.samples)).toBeGreaterThanOrEqual(29.5);
+      await new Promise((res) => setTimeout(res, 50));
+      // Per connection: banner (no turn), our banner, its packet = 1 turn.
+      expect(relay.stats()).toMatchObject({ connections: 3, turns: 3 });
+    } finally {
+      await relay.close();
+      await new Promise<void>((r) => sshd.close(() => r()));
+    }
+  });
+
+  it('refuses a target that is not an SSH server', async () => {
+    await expect(measureSshRoundTrip('127.0.0.1', echoPort, 1, 300)).rejects.toThrow(/no answer|not an SSH server/);
+  });
+
+  it('formats and parses a named route', () => {
+    const r = { name: 'lb1', listenHost: '10.17.4.1', listenPort: 22200, targetHost: '10.17.4.30', targetPort: 22 };
+    expect(formatNamedRoute(r)).toBe('lb1=10.17.4.1:22200:10.17.4.30:22');
+    expect(parseNamedRoute(formatNamedRoute(r))).toEqual(r);
+    expect(() => parseNamedRoute('lb1=10.17.4.1:22200')).toThrow(/bad route/);
   });
 });
