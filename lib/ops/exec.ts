@@ -1,6 +1,7 @@
 // Running commands from an op: sudo from the context, failures as results, never throws
 // for a failed command (only an unreachable host escapes, so the runner can mark it).
 import { ProbeCaptured, UnreachableError } from '../errors.ts';
+import { factsGathered } from '../facts/missing.ts';
 import type { BecomeOptions, ExecOptions, ExecResult } from '../transport/types.ts';
 import { describeFailure, isProcessOutput } from './shell.ts';
 import { failed, type Op, type OpContext, type OpResult } from './types.ts';
@@ -31,9 +32,16 @@ export function sudoFor(ctx: OpContext, own: boolean | undefined): boolean | Bec
   return own ? sudoOf(ctx) || true : false;
 }
 
-/** May this context chown files (root login or become)? */
+/**
+ * May this context chown files (root login or become)? It decides whether a rewrite sets the
+ * existing owner explicitly (a failed chown fails the op). Without gathered facts (a play with
+ * gatherFacts: false) the login's uid is unknown, so only become counts: the put script then
+ * keeps an existing file's owner itself wherever the login may (root), as it does for any
+ * write without an owner, so the end state is the same and no fact is needed.
+ */
 export function canChown(ctx: OpContext): boolean {
-  return ctx.facts.uid === 0 || !!ctx.become;
+  if (ctx.become) return true;
+  return factsGathered(ctx.facts) && ctx.facts.uid === 0;
 }
 
 /**

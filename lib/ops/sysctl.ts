@@ -118,16 +118,21 @@ export function sysctl(name: string, value: string | number, opts: SysctlOptions
       value: String(value),
       path,
       persist,
-      container: ctx.facts.container,
+      // Read only when the live value is to be set: a check of a key already at its value
+      // needs no facts (a play with gatherFacts: false), a change without them says so.
+      get container() {
+        return ctx.facts.container;
+      },
       diff: ctx.diff,
       preserveOwner: canChown(ctx),
       check: ctx.check,
     };
-    const container = ctx.facts.container;
     return applyDecision(ctx, decideSysctl(parseSysctlState(r.stdout), a), {
       // A read-only /proc/sys inside a container: the live part is skipped, not a failure.
-      tolerate: (res) =>
-        container && CONTAINER_DENIED.test(res.stderr) ? `live value not set in container (${container}): ${res.stderr.trim()}` : undefined,
+      tolerate: (res) => {
+        const container = ctx.facts.container;
+        return container && CONTAINER_DENIED.test(res.stderr) ? `live value not set in container (${container}): ${res.stderr.trim()}` : undefined;
+      },
     });
   });
 }
