@@ -31,6 +31,9 @@ import { parseAnsibleRecap } from './scale.ts';
 import { parseFloorOutput } from './scale/floor.ts';
 import { KEX } from './scale/fleet.ts';
 import { buildIfNeeded, droverCommand, isDrover, type DroverVariant } from './lib/drover.ts';
+import { type DelayCheck, delayProblems, droverRoundTrips, RelayProcess, relayKnownHosts, relayOverlay, relayRoutes, turnsOfRun, withKnownHosts } from './lib/relay.ts';
+import { KNOWN_HOSTS } from '../lab/paths.ts';
+import { FIRST_CASES, LAB_SCENARIOS, type FirstCaseId, type LabScenarioId } from './lib/lab-cases.ts';
 
 /** The Drover variants (bench/lib/drover.ts), Ansible and the floor. */
 export type LabTool = DroverVariant | 'ansible' | 'floor';
@@ -48,14 +51,55 @@ export interface LabOptions {
   droverNodeFlags?: string[];
   /** Only these tools (default: all of each scenario's). */
   tools?: LabTool[];
+  /**
+   * Round-trip times (ms) to measure at, each through a latency relay per host (bench/lib/relay.ts);
+   * 0 goes through the relay too, so the relay's own cost is in that row. Unset: straight to the hosts.
+   */
+  rtts?: number[];
+  /** How far (ms) each relay's measured added round trip may be from the RTT asked for (default 3). */
+  rttToleranceMs?: number;
+  /** Scenarios of the lab part: one, python, all (default: all three). */
+  scenarios?: LabScenarioId[];
+  /** Cases of lab-first: drover-1, drover-all, ansible-1, ansible-python (default: all four; with rtts the first three). */
+  firstCases?: FirstCaseId[];
   log: (msg: string) => void;
+}
+
+
+/** Per-run figures a relay adds: round trips per host counted on the wire, the relay's own CPU. */
+export interface RelayFigures {
+  /** Round trips per host (mean over the run's hosts; median over runs), and the largest host's. */
+  turnsPerHost: number;
+  turnsMaxHost: number;
+  /** SSH connections per host the tool opened (median over runs). */
+  connectionsPerHost: number;
+  relayCpuMs: number;
+}
+
+/** The relays' delay, checked before the runs of one RTT (which must pass) and after them (reported). */
+export interface DelayReport {
+  rttMs: number;
+  before: DelayCheck[];
+  after?: DelayCheck[];
 }
 
 export interface LabScenario {
   name: string;
   hosts: string[];
   tools: LabTool[];
-  results: Map<LabTool, { summary: Summary; targetCpuMs: number; tasks: number; engineMs?: number }>;
+  /** Through the latency relays at this RTT (ms); undefined: straight to the hosts. */
+  rttMs?: number;
+  results: Map<LabTool, { summary: Summary; targetCpuMs: number; tasks: number; engineMs?: number; relay?: RelayFigures; droverRoundTrips?: number }>;
+}
+
+/** One RTT's relays: the process and the files each tool reads to go through it. */
+interface Via {
+  rttMs: number;
+  relay: RelayProcess;
+  droverOverlay: string;
+  ansibleOverlay: string;
+  knownHosts: string;
+  report: DelayReport;
 }
 
 const repo = new URL('..', import.meta.url).pathname;
@@ -207,6 +251,22 @@ function floorScript(p: HostPlan, f: Fetched): string {
 /** A run that did not do the job (changes found, a host failed or did not answer). */
 class LabRunError extends Error {}
 
+interface RunFigures {
+  m: Measurement;
+  targetCpuMs: number;
+  tasks: number;
+  engineMs?: number;
+  relay?: { meanPerHost: number; maxPerHost: number; connections: number; relayCpuMs: number };
+  droverRoundTrips?: number;
+}
+
+/** "median 20.6 ms through the relays (19.9-21.2), 0.21 ms straight": one RTT's check, for the log and the tables. */
+export function fmtChecks(cs: readonly DelayCheck[]): string {
+  const through = cs.map((c) => c.relayMs);
+  const direct = cs.map((c) => c.directMs);
+  return `SSH ping-pong through the ${cs.length} relays: median ${median(through).toFixed(2)} ms (hosts ${Math.min(...through).toFixed(2)}-${Math.max(...through).toFixed(2)}), straight to the hosts ${median(direct).toFixed(2)} ms`;
+}
+
 class LabRun {
   private inv!: Inventory;
   private plans = new Map<string, HostPlan>();
@@ -215,7 +275,63 @@ class LabRun {
   private seq = 0;
   /** The K3s test double served as a release (the lab cannot download K3s), when K3s nodes are benched. */
   private release: K3sRelease | undefined;
+  /** The relays runs go through (--rtt), or none. */
+  private via: Via | undefined;
+  /** Every RTT's delay checks, in order. */
+  readonly delays: DelayReport[] = [];
   constructor(private readonly o: LabOptions) {}
+
+  /** The lab bridge address: where the controller side lives and the relays listen. */
+  private bridge(): string {
+    const b = [...this.inv.hosts.values()][0]?.vars.lab_bridge_address;
+    if (typeof b !== 'string') throw new Error('the lab inventory sets no lab_bridge_address');
+    return b;
+  }
+
+  /**
+   * Start the relays of one RTT for `hosts` (known_hosts read now: a reset lab has new host
+   * keys), check the delay each adds with the SSH banner ping-pong, and fail if one is off.
+   */
+  private async startVia(rttMs: number, hosts: readonly string[]): Promise<void> {
+    const routes = relayRoutes(hosts.map((h) => ({ name: h, address: this.plans.get(h)!.address })), this.bridge());
+    const knownHosts = join(workDir, 'relay-known_hosts');
+    writeFileSync(knownHosts, relayKnownHosts(readFileSync(KNOWN_HOSTS, 'utf8'), routes));
+    const droverOverlay = join(workDir, 'relay-drover.yaml');
+    const ansibleOverlay = join(workDir, 'relay-ansible.yaml');
+    writeFileSync(droverOverlay, relayOverlay(routes, 'drover', knownHosts));
+    writeFileSync(ansibleOverlay, relayOverlay(routes, 'ansible', knownHosts));
+    this.writeFloorDriver(routes);
+    this.o.log(`lab: latency relays at ${rttMs} ms RTT (${rttMs / 2} ms each way) on ${routes[0]!.listenHost}:${routes[0]!.listenPort}-${routes[routes.length - 1]!.listenPort}, checking the delay`);
+    const relay = await RelayProcess.start({ netns: LAB_NETNS, repo, routes, rttMs });
+    try {
+      const before = await relay.check(5);
+      this.o.log(`  ${fmtChecks(before)}`);
+      const tol = this.o.rttToleranceMs ?? 3;
+      const bad = delayProblems(before, rttMs, tol);
+      if (bad.length) throw new Error(`the latency relays are off: ${bad.join('; ')}`);
+      const report: DelayReport = { rttMs, before };
+      this.delays.push(report);
+      this.via = { rttMs, relay, droverOverlay, ansibleOverlay, knownHosts, report };
+    } catch (e) {
+      await relay.stop();
+      throw e;
+    }
+  }
+
+  /** Check the delay again (reported, not enforced: it shows whether it held during the runs), then stop the relays. */
+  private async stopVia(): Promise<void> {
+    const v = this.via;
+    if (!v) return;
+    this.via = undefined;
+    try {
+      v.report.after = await v.relay.check(5);
+      this.o.log(`  after the runs: ${fmtChecks(v.report.after)}`);
+    } catch (e) {
+      this.o.log(`  the delay check after the runs failed: ${(e as Error).message}`);
+    } finally {
+      await v.relay.stop();
+    }
+  }
 
   /** K3s nodes need the double's runtime (nodejs, etcd) and, to converge, its release. */
   private async k3sReady(all: readonly string[]): Promise<void> {
@@ -250,44 +366,56 @@ class LabRun {
     return ms;
   }
 
-  private argv(tool: LabTool, hosts: readonly string[]): { argv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  /** argv of one run; through the current relays (--rtt) unless `direct` (converges, checks). */
+  private argv(tool: LabTool, hosts: readonly string[], direct = false): { argv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
     const inv = this.o.inventory ?? 'inventory/lab.yaml';
+    const via = direct ? undefined : this.via;
     const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
     const limit = hosts.join(',');
     if (isDrover(tool)) {
       const root = this.o.droverRoot ?? repo;
       const k3sArgs = this.release ? ['-e', `k3s_release_url=${this.release.baseUrl}`] : [];
-      const d = droverCommand(tool, 'bench/playbooks/lab-site', ['-i', inv, '--limit', limit, '--forks', String(hosts.length), ...k3sArgs, '--json'], { root, ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}) });
+      const invArgs = ['-i', inv, ...(via ? ['-i', via.droverOverlay] : [])];
+      const d = droverCommand(tool, 'bench/playbooks/lab-site', [...invArgs, '--limit', limit, '--forks', String(hosts.length), ...k3sArgs, '--json'], { root, ...(this.o.droverNodeFlags ? { nodeFlags: this.o.droverNodeFlags } : {}) });
       return { argv: ['ip', 'netns', 'exec', LAB_NETNS, ...d.argv], env: d.env, cwd: root };
     }
     if (tool === 'ansible') {
       env.ANSIBLE_CONFIG = join(repo, 'bench/ansible/ansible.cfg');
       env.ANSIBLE_NOCOLOR = '1';
-      env.ANSIBLE_SSH_COMMON_ARGS = `-o UserKnownHostsFile=/var/lib/drover-lab/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o KexAlgorithms=${KEX}`;
+      env.ANSIBLE_SSH_COMMON_ARGS = `-o UserKnownHostsFile=${via ? via.knownHosts : KNOWN_HOSTS} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o KexAlgorithms=${KEX}`;
+      const invArgs = ['-i', inv, ...(via ? ['-i', via.ansibleOverlay] : [])];
       return {
-        argv: ['ip', 'netns', 'exec', LAB_NETNS, 'ansible-playbook', '-i', inv, 'bench/ansible/lab-site.yml', '-l', limit, '-f', String(hosts.length), '-e', `lab_files=${join(workDir, 'files')}`],
+        argv: ['ip', 'netns', 'exec', LAB_NETNS, 'ansible-playbook', ...invArgs, 'bench/ansible/lab-site.yml', '-l', limit, '-f', String(hosts.length), '-e', `lab_files=${join(workDir, 'files')}`],
         env,
         cwd: repo,
       };
     }
     const list = join(workDir, `floor-${hosts.length}-${hosts[0]}`);
     writeFileSync(list, hosts.map((h) => `${h}\n`).join(''));
-    return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, 'floor-driver.sh'), list], env, cwd: repo };
+    return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, via ? 'floor-driver-relay.sh' : 'floor-driver.sh'), list], env, cwd: repo };
   }
 
-  private async runTool(tool: LabTool, hosts: readonly string[]): Promise<{ m: Measurement; targetCpuMs: number; tasks: number; engineMs?: number }> {
+  private async runTool(tool: LabTool, hosts: readonly string[]): Promise<RunFigures> {
     const { argv, env, cwd } = this.argv(tool, hosts);
-    const f = this.files(`${tool}-${hosts.length}`);
+    const f = this.files(`${tool}-${hosts.length}${this.via ? `-rtt${this.via.rttMs}` : ''}`);
     const c0 = this.hostsCpu(hosts);
+    const r0 = this.via ? await this.via.relay.stats() : undefined;
     const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
     const targetCpuMs = this.hostsCpu(hosts) - c0;
+    let relay: (ReturnType<typeof turnsOfRun> & { relayCpuMs: number }) | undefined;
+    if (this.via && r0) {
+      const r1 = await this.via.relay.stats();
+      relay = { ...turnsOfRun(r0.stats, r1.stats, hosts), relayCpuMs: r1.cpuMs - r0.cpuMs };
+    }
     const text = readFileSync(f.stdout, 'utf8');
     let check: { hosts: number; changed: number; failed: number };
     let tasks = 0;
     let engineMs: number | undefined;
+    let ownTrips: number | undefined;
     if (isDrover(tool)) {
-      const last = JSON.parse(text.trim().split('\n').pop() ?? '{}') as { type?: string; durationMs?: number; hosts?: Record<string, { ok: number; changed: number; failed: number; unreachable: number; skipped: number }> };
+      const last = JSON.parse(text.trim().split('\n').pop() ?? '{}') as { type?: string; durationMs?: number; hosts?: Record<string, { ok: number; changed: number; failed: number; unreachable: number; skipped: number; roundTrips?: unknown }> };
       engineMs = last.durationMs;
+      ownTrips = droverRoundTrips(last);
       const hs = Object.values(last.hosts ?? {});
       check = { hosts: hs.length, changed: hs.reduce((a, h) => a + h.changed, 0), failed: hs.reduce((a, h) => a + h.failed + h.unreachable, 0) };
       tasks = hs.reduce((a, h) => a + h.ok + h.changed, 0);
@@ -308,23 +436,27 @@ class LabRun {
             ? `${check.changed} changes in a no-change run`
             : null;
     if (problem) throw new LabRunError(`${tool} on ${hosts.join(',')}: ${problem} (see ${f.stdout}, ${f.stderr})`);
-    return { m, targetCpuMs, tasks, ...(engineMs !== undefined ? { engineMs } : {}) };
+    return { m, targetCpuMs, tasks, ...(engineMs !== undefined ? { engineMs } : {}), ...(relay ? { relay } : {}), ...(ownTrips !== undefined ? { droverRoundTrips: ownTrips } : {}) };
   }
 
-  private writeFloorDriver(): void {
+  /**
+   * The floor's driver: one `ssh host sh -s < script` per host, all in parallel. With relay
+   * routes (--rtt), floor-driver-relay.sh: the same, to each host's relay port, its key under
+   * [bridge]:port in the relays' known_hosts.
+   */
+  private writeFloorDriver(routes?: ReadonlyArray<{ name: string; listenHost: string; listenPort: number }>): void {
     const first = [...this.plans.values()][0]!;
     const full = labSshArgv(first.name);
     if (!full[full.length - 1]!.endsWith(`@${first.address}`)) throw new Error(`unexpected lab ssh argv: ${full.join(' ')}`);
-    const ssh = full.slice(0, -1);
+    const ssh = routes ? withKnownHosts(full.slice(0, -1), join(workDir, 'relay-known_hosts')) : full.slice(0, -1);
     const lines = ['#!/bin/sh', '# usage: floor-driver.sh HOSTLIST (one lab host name per line)', 'while read -r name; do'];
     lines.push('  case $name in');
-    for (const p of this.plans.values()) {
-      lines.push(`    ${p.name}) addr=${p.address} ;;`);
-    }
+    if (routes) for (const r of routes) lines.push(`    ${r.name}) addr=${r.listenHost} port=${r.listenPort} ;;`);
+    else for (const p of this.plans.values()) lines.push(`    ${p.name}) addr=${p.address} port=22 ;;`);
     lines.push('  esac');
-    lines.push(`  ${ssh.map(quote).join(' ')} -o KexAlgorithms=${KEX} -o ControlMaster=no root@"$addr" sh -s < ${quote(workDir)}/floor-"$name".sh &`);
+    lines.push(`  ${ssh.map(quote).join(' ')} -o KexAlgorithms=${KEX} -o ControlMaster=no -p "$port" root@"$addr" sh -s < ${quote(workDir)}/floor-"$name".sh &`);
     lines.push('done < "$1"', 'wait', '');
-    writeFileSync(join(workDir, 'floor-driver.sh'), lines.join('\n'));
+    writeFileSync(join(workDir, routes ? 'floor-driver-relay.sh' : 'floor-driver.sh'), lines.join('\n'));
   }
 
   /**
@@ -334,7 +466,7 @@ class LabRun {
    */
   private async converge(all: readonly string[]): Promise<void> {
     this.o.log(`lab: drover run on ${all.length} hosts (converge), then reading the managed files`);
-    const { argv, env, cwd } = this.argv('drover', all);
+    const { argv, env, cwd } = this.argv('drover', all, true);
     const f = this.files('drover-converge');
     const conv = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr });
     if (conv.code !== 0) throw new Error(`the converge run failed (exit ${conv.code}): see ${f.stdout}`);
@@ -375,6 +507,7 @@ class LabRun {
     try {
       return await this.runScenarios();
     } finally {
+      await this.stopVia();
       await this.stopRelease();
     }
   }
@@ -385,48 +518,83 @@ class LabRun {
     await this.k3sReady(all);
     await this.converge(all);
 
-    const scenario = (name: string, hosts: string[], tools: LabTool[]): LabScenario => ({ name, hosts, tools, results: new Map() });
     const only = (tools: LabTool[]) => (o.tools ? tools.filter((t) => o.tools!.includes(t)) : tools);
-    const scenarios = [
-      scenario(`1 host (${one})`, [one], only(['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor'])),
-      scenario(`the ${python.length} hosts with Python`, python, only(['drover', 'drover-prebuilt', 'ansible', 'floor'])),
-      scenario(`all ${all.length} lab hosts`, all, only(['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-sessions', 'floor'])),
-    ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
-    buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
+    const wanted = o.scenarios ?? LAB_SCENARIOS;
+    const scenariosAt = (rttMs: number | undefined): LabScenario[] => {
+      const scenario = (id: LabScenarioId, name: string, hosts: string[], tools: LabTool[]): LabScenario[] =>
+        wanted.includes(id) ? [{ name, hosts, tools: only(tools), ...(rttMs !== undefined ? { rttMs } : {}), results: new Map() }] : [];
+      // Over latency (issue 15): the README's tsx command on 1 host, node --import tsx on all,
+      // no-ahead next to prebuilt everywhere (does probe-ahead pay at latency?).
+      const lat = rttMs !== undefined;
+      return [
+        ...scenario('one', `1 host (${one})`, [one], lat ? ['drover-npx', 'drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor']),
+        ...scenario('python', `the ${python.length} hosts with Python`, python, lat ? ['drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover', 'drover-prebuilt', 'ansible', 'floor']),
+        ...scenario('all', `all ${all.length} lab hosts`, all, lat ? ['drover', 'drover-prebuilt', 'drover-no-ahead', 'floor'] : ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-sessions', 'floor']),
+      ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
+    };
+    const out: LabScenario[] = [];
     let drifts = 0;
-    for (const sc of scenarios) {
-      const samples = new Map<LabTool, { s: Sample[]; t: number[]; e: number[]; tasks: number }>(sc.tools.map((t) => [t, { s: [], t: [], e: [], tasks: 0 }]));
-      for (let r = 0; r < o.runs; r++) {
-        for (const tool of sc.tools) {
-          const load = load1();
-          let res: Awaited<ReturnType<LabRun['runTool']>>;
-          try {
-            res = await this.runTool(tool, sc.hosts);
-          } catch (e) {
-            // Other jobs use the lab too: they alter hosts (changes found) or restart them (a
-            // host briefly unreachable). Wait, converge again and repeat that run, at most
-            // 3 times in the whole part, saying so.
-            if (!(e instanceof LabRunError) || (drifts += 1) > 3) throw e;
-            o.log(`  the lab changed under the bench (${e.message}): converging again and repeating the run`);
-            await new Promise((r) => setTimeout(r, 5_000));
-            await this.converge(all);
-            res = await this.runTool(tool, sc.hosts);
+    for (const rttMs of o.rtts ?? [undefined]) {
+      const scenarios = scenariosAt(rttMs);
+      if (!scenarios.length) throw new Error('no scenario left to run (--lab-scenarios, --tools)');
+      buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
+      if (rttMs !== undefined) await this.startVia(rttMs, all);
+      try {
+        for (const sc of scenarios) {
+          const at = rttMs !== undefined ? `${rttMs} ms RTT, ` : '';
+          const samples = new Map<LabTool, { s: Sample[]; t: number[]; e: number[]; tasks: number; turns: number[]; turnsMax: number[]; conns: number[]; relayCpu: number[]; own: number[] }>(
+            sc.tools.map((t) => [t, { s: [], t: [], e: [], tasks: 0, turns: [], turnsMax: [], conns: [], relayCpu: [], own: [] }]),
+          );
+          for (let r = 0; r < o.runs; r++) {
+            for (const tool of sc.tools) {
+              const load = load1();
+              let res: RunFigures;
+              try {
+                res = await this.runTool(tool, sc.hosts);
+              } catch (e) {
+                // Other jobs use the lab too: they alter hosts (changes found) or restart them (a
+                // host briefly unreachable). Wait, converge again and repeat that run, at most
+                // 3 times in the whole part, saying so.
+                if (!(e instanceof LabRunError) || (drifts += 1) > 3) throw e;
+                o.log(`  the lab changed under the bench (${e.message}): converging again and repeating the run`);
+                await new Promise((r) => setTimeout(r, 5_000));
+                await this.converge(all);
+                res = await this.runTool(tool, sc.hosts);
+              }
+              const acc = samples.get(tool)!;
+              acc.s.push({ m: res.m, load });
+              acc.t.push(res.targetCpuMs);
+              if (res.engineMs !== undefined) acc.e.push(res.engineMs);
+              if (res.relay) {
+                acc.turns.push(res.relay.meanPerHost);
+                acc.turnsMax.push(res.relay.maxPerHost);
+                acc.conns.push(res.relay.connections / sc.hosts.length);
+                acc.relayCpu.push(res.relay.relayCpuMs);
+              }
+              if (res.droverRoundTrips !== undefined) acc.own.push(res.droverRoundTrips);
+              acc.tasks = res.tasks;
+              const trips = res.relay ? `, ${res.relay.meanPerHost.toFixed(1)} round trips/host (max ${res.relay.maxPerHost})${res.droverRoundTrips !== undefined ? ` (Drover counts ${res.droverRoundTrips.toFixed(1)})` : ''}` : '';
+              o.log(`  ${at}${sc.name}, round ${r + 1}: ${tool} ${fmtS(res.m.wallMs)}${trips}, cpu ${fmtS(res.m.cpuMs)}, hosts' cpu ${fmtS(res.targetCpuMs)}, load ${load.toFixed(2)}`);
+            }
           }
-          const acc = samples.get(tool)!;
-          acc.s.push({ m: res.m, load });
-          acc.t.push(res.targetCpuMs);
-          if (res.engineMs !== undefined) acc.e.push(res.engineMs);
-          acc.tasks = res.tasks;
-          o.log(`  ${sc.name}, round ${r + 1}: ${tool} ${fmtS(res.m.wallMs)}, cpu ${fmtS(res.m.cpuMs)}, hosts' cpu ${fmtS(res.targetCpuMs)}, load ${load.toFixed(2)}`);
+          for (const [tool, acc] of samples) {
+            sc.results.set(tool, {
+              summary: summarise(acc.s),
+              targetCpuMs: median(acc.t),
+              tasks: acc.tasks,
+              ...(acc.e.length ? { engineMs: median(acc.e) } : {}),
+              ...(acc.turns.length ? { relay: { turnsPerHost: median(acc.turns), turnsMaxHost: median(acc.turnsMax), connectionsPerHost: median(acc.conns), relayCpuMs: median(acc.relayCpu) } } : {}),
+              ...(acc.own.length ? { droverRoundTrips: median(acc.own) } : {}),
+            });
+          }
+          out.push(sc);
         }
-      }
-      for (const [tool, acc] of samples) {
-        const t = [...acc.t].sort((a, b) => a - b);
-        sc.results.set(tool, { summary: summarise(acc.s), targetCpuMs: t[t.length >> 1]!, tasks: acc.tasks, ...(acc.e.length ? { engineMs: median(acc.e) } : {}) });
+      } finally {
+        await this.stopVia();
       }
     }
     rmSync(join(workDir, 'files'), { recursive: true, force: true }); // copies hold the lab's (lab-only) secrets
-    return scenarios;
+    return out;
   }
 
   /**
@@ -441,39 +609,63 @@ class LabRun {
     const { all, python, one } = await this.setup();
     await this.k3sReady(all);
     await this.converge(all);
-    const cases: Array<{ name: string; tool: 'drover' | 'ansible'; hosts: string[] }> = [
-      { name: `1 host (${one})`, tool: 'drover', hosts: [one] },
-      { name: `all ${all.length} lab hosts`, tool: 'drover', hosts: all },
-      { name: `1 host (${one})`, tool: 'ansible', hosts: [one] },
-      { name: `the ${python.length} hosts with Python`, tool: 'ansible', hosts: python },
-    ];
+    const byId: Record<FirstCaseId, { name: string; tool: 'drover' | 'ansible'; hosts: string[] }> = {
+      'drover-1': { name: `1 host (${one})`, tool: 'drover', hosts: [one] },
+      'drover-all': { name: `all ${all.length} lab hosts`, tool: 'drover', hosts: all },
+      'ansible-1': { name: `1 host (${one})`, tool: 'ansible', hosts: [one] },
+      'ansible-python': { name: `the ${python.length} hosts with Python`, tool: 'ansible', hosts: python },
+    };
+    const ids = o.firstCases ?? (o.rtts ? FIRST_CASES.filter((c) => c !== 'ansible-python') : FIRST_CASES);
+    // Each RTT runs every case (RTTs outer: a partial run still has whole RTTs).
+    const cases = (o.rtts ?? [undefined]).flatMap((rttMs) => ids.map((id) => ({ ...byId[id], rttMs })));
     const out: FirstConverge[] = [];
     const inventory = join(repo, o.inventory ?? 'inventory/lab.yaml');
     try {
       for (const c of cases) {
-        o.log(`lab first converge: resetting the lab, then ${c.tool} on ${c.name}`);
+        const at = c.rttMs !== undefined ? ` at ${c.rttMs} ms RTT` : '';
+        o.log(`lab first converge: resetting the lab, then ${c.tool} on ${c.name}${at}`);
         await labReset({ log: () => {} });
         await labUp(inventory, { log: () => {} });
         await this.reachable(all);
         await this.k3sReady(all);
+        // The relays after the reset: the hosts have new keys.
+        if (c.rttMs !== undefined) await this.startVia(c.rttMs, all);
         const load = load1();
         const { argv, env, cwd } = this.argv(c.tool, c.hosts);
         if (c.tool === 'ansible') argv.push('-e', 'lab_fresh=true'); // refresh the empty apt index of a fresh image
-        const f = this.files(`first-${c.tool}-${c.hosts.length}`);
+        const f = this.files(`first-${c.tool}-${c.hosts.length}${c.rttMs !== undefined ? `-rtt${c.rttMs}` : ''}`);
         const c0 = this.hostsCpu(c.hosts);
+        const r0 = this.via ? await this.via.relay.stats() : undefined;
         const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
         const targetCpuMs = this.hostsCpu(c.hosts) - c0;
+        const r1 = this.via && r0 ? await this.via.relay.stats() : undefined;
+        const turns = r0 && r1 ? turnsOfRun(r0.stats, r1.stats, c.hosts) : undefined;
+        const delay = this.via?.report;
+        await this.stopVia();
         const text = readFileSync(f.stdout, 'utf8');
         const check = c.tool === 'ansible' ? parseAnsibleRecap(text) : droverRecap(text);
         if (m.code !== 0 || check.failed || check.hosts !== c.hosts.length) throw new Error(`first converge by ${c.tool} on ${c.name} failed (exit ${m.code}): see ${f.stdout}, ${f.stderr}`);
-        const after = this.argv('drover-prebuilt', c.hosts);
+        const after = this.argv('drover-prebuilt', c.hosts, true);
         const fa = this.files(`after-first-${c.tool}-${c.hosts.length}`);
         await measure(after.argv, { cwd: after.cwd, env: after.env, stdoutFile: fa.stdout, stderrFile: fa.stderr });
         const left = droverRecap(readFileSync(fa.stdout, 'utf8')).changed;
-        o.log(`  ${fmtS(m.wallMs)}, ${check.changed} changes; a Drover run after it would still change ${left}`);
-        out.push({ name: c.name, tool: c.tool, hosts: c.hosts.length, m, targetCpuMs, changed: check.changed, leftByDrover: left, load });
+        o.log(`  ${fmtS(m.wallMs)}, ${check.changed} changes${turns ? `, ${turns.meanPerHost.toFixed(1)} round trips/host` : ''}; a Drover run after it would still change ${left}`);
+        out.push({
+          name: c.name,
+          tool: c.tool,
+          hosts: c.hosts.length,
+          m,
+          targetCpuMs,
+          changed: check.changed,
+          leftByDrover: left,
+          load,
+          ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+          ...(turns ? { turnsPerHost: turns.meanPerHost } : {}),
+          ...(delay ? { delay } : {}),
+        });
       }
     } finally {
+      await this.stopVia();
       // Leave the lab up (a failed case may have left it down) and converged for whoever comes next.
       await labUp(inventory, { log: () => {} })
         .then(() => this.reachable(all))
@@ -509,6 +701,10 @@ export interface FirstConverge {
   /** Changes a Drover run right after still found (0 = converged to the roles' state). */
   leftByDrover: number;
   load: number;
+  /** Through the latency relays at this RTT (--rtt), with the round trips per host they counted. */
+  rttMs?: number;
+  turnsPerHost?: number;
+  delay?: DelayReport;
 }
 
 /** hosts / changed / failed from Drover's --json recap line. */
@@ -523,6 +719,7 @@ export async function runLabFirst(o: LabOptions): Promise<FirstConverge[]> {
 }
 
 export function labFirstMarkdown(rows: readonly FirstConverge[], cmd: string): string {
+  if (rows.some((r) => r.rttMs !== undefined)) return labFirstRttMarkdown(rows, cmd);
   return [
     '## Lab: first converge on fresh hosts',
     '',
@@ -548,12 +745,104 @@ export function labFirstMarkdown(rows: readonly FirstConverge[], cmd: string): s
 export interface LabResults {
   scenarios: LabScenario[];
   converges: Array<{ m: Measurement; changed: number; hosts: number }>;
+  delays: DelayReport[];
 }
 
 export async function runLab(o: LabOptions): Promise<LabResults> {
   const r = new LabRun(o);
   const scenarios = await r.run();
-  return { scenarios, converges: r.converges };
+  return { scenarios, converges: r.converges, delays: r.delays };
+}
+
+const fmtTrips = (x: number | undefined): string => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+/** The section of a run with --rtt: a README-ready table, every column, and the relays' checks. */
+export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): string {
+  const compact: string[][] = [];
+  const full: string[][] = [];
+  for (const sc of res.scenarios) {
+    const get = (t: LabTool) => sc.results.get(t);
+    const pre = get('drover-prebuilt');
+    const tsx = get('drover-npx') ?? get('drover');
+    const tsxName = get('drover-npx') ? 'npx tsx' : 'node --import tsx';
+    const na = get('drover-no-ahead');
+    const an = get('ansible');
+    const fl = get('floor');
+    const wall = (r: typeof pre) => (r ? fmtS(r.summary.wallMs) : '');
+    const trips = (r: typeof pre) => (r?.relay ? fmtTrips(r.relay.turnsPerHost) : '-');
+    const ratio = (a: typeof pre, b: typeof pre) => (a && b ? fmtRatio(a.summary.wallMs / b.summary.wallMs) : '');
+    compact.push([
+      `${sc.rttMs} ms`,
+      sc.name,
+      wall(pre),
+      tsx ? `${wall(tsx)} (${tsxName})` : '',
+      wall(na),
+      an ? wall(an) : '(no Python)',
+      wall(fl),
+      [pre, na, an, fl].map(trips).join(' / '),
+      ratio(pre, fl),
+      tsx && fl ? ratio(tsx, fl) : '',
+      ratio(an, pre),
+      ratio(na, pre),
+      median([...sc.results.values()].map((r) => r.summary.load)).toFixed(2),
+    ]);
+    for (const [tool, r] of sc.results) {
+      const s = r.summary;
+      const d = isDrover(tool);
+      full.push([
+        `${sc.rttMs} ms`,
+        sc.name,
+        tool,
+        `${fmtS(s.wallMs)} (${fmtS(s.wallMinMs)}-${fmtS(s.wallMaxMs)})`,
+        r.relay ? `${fmtTrips(r.relay.turnsPerHost)} (${fmtTrips(r.relay.turnsMaxHost)})` : '',
+        d ? (r.droverRoundTrips !== undefined ? fmtTrips(r.droverRoundTrips) : 'not reported') : '',
+        r.relay ? fmtTrips(r.relay.connectionsPerHost) : '',
+        String(s.runs),
+        fmtS(s.cpuMs),
+        fmtS(r.targetCpuMs),
+        r.relay ? fmtS(r.relay.relayCpuMs) : '',
+        d && fl ? fmtRatio(s.wallMs / fl.summary.wallMs) : '',
+        d && an ? `${fmtRatio(an.summary.wallMs / s.wallMs)}` : '',
+        s.load.toFixed(2),
+      ]);
+    }
+  }
+  const checks = res.delays.map((d) => `- ${d.rttMs} ms: before the runs ${fmtChecks(d.before)}${d.after ? `; after them ${fmtChecks(d.after).replace(/^SSH ping-pong through the \d+ relays: /, '')}` : ''}`);
+  return [
+    '## Lab over latency: Drover vs Ansible vs the floor through latency relays (no-change re-run)',
+    '',
+    `Machine: ${machine()}`,
+    '',
+    `Reproduce: \`npm run lab -- up\`, then \`${cmd}\``,
+    '',
+    `Every tool reaches every host through a relay in the lab namespace (lab/latency-relay.ts: one port per host on the lab bridge,`,
+    'each direction delayed by RTT/2; the 0 ms rows go through it too, so its own cost is in them). The delay each relay adds was',
+    'measured before the runs (an SSH banner ping-pong through it and straight to the host, medians of 5; the bench stops if one is',
+    `more than ${o.rttToleranceMs ?? 3} ms off) and again after them:`,
+    '',
+    ...checks,
+    '',
+    'Ready for the README (medians; round trips per host as the relay counted them, for Drover prebuilt / no-ahead / Ansible / floor):',
+    '',
+    table(['RTT', 'hosts', 'Drover prebuilt', 'Drover (tsx)', 'no-ahead', 'Ansible', 'floor', 'round trips/host', 'Drover/floor', 'tsx/floor', 'Ansible/Drover', 'no-ahead/Drover', 'load avg'], compact),
+    '',
+    'Every column:',
+    '',
+    table(['RTT', 'hosts', 'tool', 'wall, median (min-max)', 'round trips/host (largest host)', "Drover's own count/host", 'connections/host', 'runs', 'controller CPU', "hosts' CPU", 'relay CPU', 'Drover/floor', 'Ansible/Drover', 'load avg'], full),
+    '',
+    '**Round trips** are counted by the relay, outside every tool, the same way for all: per connection, a direction turn (the',
+    'controller sent, then the host answered = 1), summed over the host\'s connections (SSH handshakes and authentication included).',
+    'Concurrent channels on one connection can interleave and count as more turns than were waited for, so it is an upper bound of',
+    "the round trips a tool waits on. \"Drover's own count\" is what Drover's --json recap reports per host (hosts.NAME.roundTrips), when",
+    'the engine reports it: the cross-check. "relay CPU": what the relay process spent during the run (on the same cores).',
+    'Tools as in the lab part: drover-prebuilt = `node dist/bench/playbooks/lab-site.js`, drover-npx = `npx tsx bench/playbooks/lab-site.ts`',
+    '(the README\'s command, 1 host), drover = `node --import tsx bench/playbooks/lab-site.ts` (all hosts), drover-no-ahead = prebuilt',
+    'with `DROVER_PROBE_AHEAD=0`; Ansible: pipelining, ControlPersist (its default, 60 s; the master is killed after each run, so every',
+    'run pays its connection), forks = hosts, only on the hosts with Python; the floor: one `ssh host sh -s` per host with the',
+    'hand-written checks. Every timed run is checked: all hosts answered, nothing failed, nothing changed.',
+    `Rounds interleaved per scenario (tool A, B, C, then again), RTTs one after another; ${o.runs} runs per tool; load average before each run (median).`,
+    `Runs repeated because other jobs altered or restarted lab hosts meanwhile: ${Math.max(0, res.converges.length - 1)}.`,
+  ].join('\n');
 }
 
 export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string {
@@ -617,5 +906,40 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
       : 'The lab was already converged (other work on this machine converges it), so no first converge was measured here (a fresh one needs a lab reset); the scale table has Drover\'s first converge on fresh light hosts.',
     `Runs repeated because other jobs altered or restarted lab hosts meanwhile: ${Math.max(0, res.converges.length - 1)}.`,
     `Noise: other jobs were running on this machine; the load average before each run is shown (median). ${o.runs} runs per tool.`,
+  ].join('\n');
+}
+
+function labFirstRttMarkdown(rows: readonly FirstConverge[], cmd: string): string {
+  return [
+    '## Lab over latency: first converge on fresh hosts, through latency relays',
+    '',
+    `Machine: ${machine()}`,
+    '',
+    `Reproduce: \`npm run lab -- up\`, then \`${cmd}\` (resets the lab before each case: a few minutes each; leaves it up)`,
+    '',
+    table(
+      ['RTT', 'hosts', 'tool', 'wall', 'round trips/host', 'changes', "left for Drover's next run", 'controller CPU', "hosts' CPU", 'relay check (median)', 'load avg'],
+      rows.map((r) => [
+        r.rttMs !== undefined ? `${r.rttMs} ms` : 'direct',
+        r.name,
+        r.tool,
+        fmtS(r.m.wallMs),
+        fmtTrips(r.turnsPerHost),
+        String(r.changed),
+        String(r.leftByDrover),
+        fmtS(r.m.cpuMs),
+        fmtS(r.targetCpuMs),
+        r.delay ? `${median(r.delay.before.map((c) => c.relayMs)).toFixed(1)} ms` : '',
+        r.load.toFixed(2),
+      ]),
+    ),
+    '',
+    'One run per case: before each, `npm run lab -- reset` and `up` (fresh Debian 12 hosts from the cached root filesystem), then the',
+    "relays of that RTT (their delay checked as in the no-change part). apt's downloads go from the hosts to the lab mirror directly,",
+    'not through the relays (the relays sit between the controller and the hosts only, as a WAN between an operator and a fleet would),',
+    "so the RTT costs what the tool's own round trips cost. Drover: `node --import tsx bench/playbooks/lab-site.ts`; Ansible:",
+    '`bench/ansible/lab-site.yml -e lab_fresh=true` (only hosts with Python). "left for Drover\'s next run": changes a Drover run',
+    "straight after (not through the relay) still made (0: the first converge reached the roles' state). Round trips counted by the relay",
+    'as in the no-change part.',
   ].join('\n');
 }

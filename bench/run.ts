@@ -11,8 +11,12 @@
 //            (lab default: each scenario's own list, also drover-npx)
 //            --ansible-max-hosts 100  --ansible-runs 5  --ansible-forks 20  --ansible-timeout 1200
 //            --drover-forks N  --drover-root DIR (another checkout: before/after an engine change)
+//            --scale-converge floor (scale: fresh hosts converged by the floor, quicker than Drover)
 //            --cpu-prof-dir DIR (node --cpu-prof for the Drover runs)
 //            --lab-runs 5  --lab-hosts loadbalancer1,...  --no-write (print only)
+//            --rtt 0,20,80 (lab, lab-first: through a latency relay per host at each round-trip time, ms;
+//                           sections lab-rtt / lab-first-rtt)  --rtt-tolerance 3 (ms)
+//            --lab-scenarios one,python,all (lab)  --first-cases drover-1,drover-all,ansible-1,ansible-python (lab-first)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,6 +24,8 @@ import { machine, writeSection } from './lib/report.ts';
 import { type Tool, runScale, scaleMarkdown } from './scale.ts';
 import { cleanupStale } from './scale/fleet.ts';
 import type { LabTool } from './lab.ts';
+import { FIRST_CASES, LAB_SCENARIOS, type FirstCaseId, type LabScenarioId } from './lib/lab-cases.ts';
+import { parseRtts } from './lib/relay.ts';
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url).pathname;
 
@@ -50,17 +56,36 @@ async function main(): Promise<void> {
       'drover-forks': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
       'drover-root': { type: 'string' },
+      'scale-converge': { type: 'string' },
       'lab-runs': { type: 'string', default: '5' },
       'lab-hosts': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      rtt: { type: 'string' },
+      'rtt-tolerance': { type: 'string' },
+      'lab-scenarios': { type: 'string' },
+      'first-cases': { type: 'string' },
     },
   });
+  const listOf = <T extends string>(flag: string, s: string | undefined, allowed: readonly T[]): T[] | undefined => {
+    if (s === undefined) return undefined;
+    const xs = s.split(',').filter(Boolean);
+    const bad = xs.filter((x) => !(allowed as readonly string[]).includes(x));
+    if (bad.length || !xs.length) throw new Error(`--${flag}: ${bad.join(',') || 'empty'} (choose from ${allowed.join(',')})`);
+    return xs as T[];
+  };
+  const rtts = values.rtt !== undefined ? parseRtts(values.rtt) : undefined;
+  const scenarios = listOf<LabScenarioId>('lab-scenarios', values['lab-scenarios'], LAB_SCENARIOS);
+  const firstCases = listOf<FirstCaseId>('first-cases', values['first-cases'], FIRST_CASES);
   const parts = positionals.length ? positionals : ['scale', 'lab', 'reporters', 'tui'];
   const labCommon = () => ({
     ...(values['lab-hosts'] ? { hosts: values['lab-hosts'].split(',') } : {}),
     ...(values.tools ? { tools: values.tools.split(',') as LabTool[] } : {}),
     ...(values['drover-root'] ? { droverRoot: values['drover-root'] } : {}),
     ...(values['cpu-prof-dir'] ? { droverNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] } : {}),
+    ...(rtts ? { rtts } : {}),
+    ...(values['rtt-tolerance'] ? { rttToleranceMs: Number(values['rtt-tolerance']) } : {}),
+    ...(scenarios ? { scenarios } : {}),
+    ...(firstCases ? { firstCases } : {}),
   });
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
   const cmdline = `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, '');
@@ -82,6 +107,7 @@ async function main(): Promise<void> {
         ...(values['drover-forks'] ? { droverForks: Number(values['drover-forks']) } : {}),
         ...(values['drover-root'] ? { droverRoot: values['drover-root'] } : {}),
         ...(values['cpu-prof-dir'] ? { droverNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] } : {}),
+        ...(values['scale-converge'] === 'floor' ? { convergeWith: 'floor' as const } : {}),
         log,
       };
       const results = await runScale(o);
@@ -89,18 +115,19 @@ async function main(): Promise<void> {
       process.stdout.write(`${md}\n`);
       if (!values['no-write']) writeSection(RESULTS, 'scale', md);
     } else if (part === 'lab') {
-      const { runLab, labMarkdown } = await import('./lab.ts');
+      const { runLab, labMarkdown, labRttMarkdown } = await import('./lab.ts');
       const o = { runs: Number(values['lab-runs']), ...labCommon(), log };
       const results = await runLab(o);
-      const md = labMarkdown(results, o, cmdline);
+      // Over latency: its own section, so the direct figures stay.
+      const md = rtts ? labRttMarkdown(results, o, cmdline) : labMarkdown(results, o, cmdline);
       process.stdout.write(`${md}\n`);
-      if (!values['no-write']) writeSection(RESULTS, 'lab', md);
+      if (!values['no-write']) writeSection(RESULTS, rtts ? 'lab-rtt' : 'lab', md);
     } else if (part === 'lab-first') {
       const { runLabFirst, labFirstMarkdown } = await import('./lab.ts');
       const rows = await runLabFirst({ runs: 1, ...labCommon(), log });
       const md = labFirstMarkdown(rows, cmdline);
       process.stdout.write(`${md}\n`);
-      if (!values['no-write']) writeSection(RESULTS, 'lab-first', md);
+      if (!values['no-write']) writeSection(RESULTS, rtts ? 'lab-first-rtt' : 'lab-first', md);
     } else if (part === 'startup') {
       const { runStartup, startupMarkdown } = await import('./startup.ts');
       const runs = Number(values.runs);

@@ -208,13 +208,18 @@ function sshBannerTurn(host: string, port: number, timeoutMs: number): Promise<n
     let got = '';
     let sentAt: number | undefined;
     const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    let done = false;
     const finish = (e: Error | null, ms?: number) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       sock.destroy();
       if (e) reject(e);
       else resolve(ms!);
     };
     sock.on('error', (e) => finish(e));
+    // Through a relay, a refused or dropped upstream shows as a close, not an error.
+    sock.on('close', () => finish(new Error(`${host}:${port} closed the connection ${sentAt === undefined ? 'before its banner' : 'after our banner'}`)));
     sock.on('data', (c: Buffer) => {
       if (sentAt !== undefined) return finish(null, performance.now() - sentAt);
       got += c.toString('latin1');
