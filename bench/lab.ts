@@ -262,9 +262,10 @@ interface RunFigures {
 
 /** "median 20.6 ms through the relays (19.9-21.2), 0.21 ms straight": one RTT's check, for the log and the tables. */
 export function fmtChecks(cs: readonly DelayCheck[]): string {
+  const added = cs.map((c) => c.addedMs);
   const through = cs.map((c) => c.relayMs);
   const direct = cs.map((c) => c.directMs);
-  return `SSH ping-pong through the ${cs.length} relays: median ${median(through).toFixed(2)} ms (hosts ${Math.min(...through).toFixed(2)}-${Math.max(...through).toFixed(2)}), straight to the hosts ${median(direct).toFixed(2)} ms`;
+  return `SSH ping-pong through the ${cs.length} relays: the relay added ${median(added).toFixed(2)} ms (hosts ${Math.min(...added).toFixed(2)}-${Math.max(...added).toFixed(2)}); through it to sshd ${median(through).toFixed(2)} ms, straight to sshd ${median(direct).toFixed(2)} ms (medians)`;
 }
 
 class LabRun {
@@ -918,7 +919,7 @@ function labFirstRttMarkdown(rows: readonly FirstConverge[], cmd: string): strin
     `Reproduce: \`npm run lab -- up\`, then \`${cmd}\` (resets the lab before each case: a few minutes each; leaves it up)`,
     '',
     table(
-      ['RTT', 'hosts', 'tool', 'wall', 'round trips/host', 'changes', "left for Drover's next run", 'controller CPU', "hosts' CPU", 'relay check (median)', 'load avg'],
+      ['RTT', 'hosts', 'tool', 'wall', 'round trips/host', 'changes', "left for Drover's next run", 'controller CPU', "hosts' CPU", 'relay added (median)', 'load avg'],
       rows.map((r) => [
         r.rttMs !== undefined ? `${r.rttMs} ms` : 'direct',
         r.name,
@@ -929,7 +930,7 @@ function labFirstRttMarkdown(rows: readonly FirstConverge[], cmd: string): strin
         String(r.leftByDrover),
         fmtS(r.m.cpuMs),
         fmtS(r.targetCpuMs),
-        r.delay ? `${median(r.delay.before.map((c) => c.relayMs)).toFixed(1)} ms` : '',
+        r.delay ? `${median(r.delay.before.map((c) => c.addedMs)).toFixed(1)} ms` : '',
         r.load.toFixed(2),
       ]),
     ),

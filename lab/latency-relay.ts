@@ -40,6 +40,12 @@ export interface Relay {
   readonly connections: number;
   /** Round trips and bytes over all connections so far (cumulative: diff two readings). */
   stats(): RelayStats;
+  /**
+   * The last turn's time beyond the relay: from delivering the controller's data to the
+   * target until the target's answer reached the relay (the target's own time plus the
+   * link behind the relay). A ping-pong through the relay minus this is what the relay added.
+   */
+  readonly lastInnerMs: number | undefined;
   close(): Promise<void>;
 }
 
@@ -80,7 +86,7 @@ export class TurnCounter {
 }
 
 /** Forward `from` to `to`, each chunk `delayMs` after it arrived, ending `to` after the last. */
-function delayedPipe(from: Socket, to: Socket, delayMs: number, seen: (bytes: number) => void): void {
+function delayedPipe(from: Socket, to: Socket, delayMs: number, seen: (bytes: number) => void, delivered: () => void = () => {}): void {
   const queue: Array<{ at: number; chunk: Buffer | null }> = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -89,14 +95,20 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, seen: (bytes: nu
     while (queue.length && queue[0]!.at <= now + 0.5) {
       const { chunk } = queue.shift()!;
       if (chunk === null) to.end();
-      else if (!to.destroyed) to.write(chunk);
+      else if (!to.destroyed) {
+        to.write(chunk);
+        delivered();
+      }
     }
     if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0]!.at - performance.now()));
   };
   const push = (chunk: Buffer | null) => {
     if (delayMs <= 0) {
       if (chunk === null) to.end();
-      else to.write(chunk);
+      else {
+        to.write(chunk);
+        delivered();
+      }
       return;
     }
     queue.push({ at: performance.now() + delayMs, chunk });
@@ -122,6 +134,7 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
   let connections = 0;
   const sockets = new Set<Socket>();
   const counters: TurnCounter[] = [];
+  let lastInnerMs: number | undefined;
   // Half-open: a side that ended its writing may still receive what is in flight to it.
   const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
     connections++;
@@ -133,8 +146,19 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
     }
     const turns = new TurnCounter();
     counters.push(turns);
-    delayedPipe(client, upstream, oneWayMs, (n) => turns.fromClient(n));
-    delayedPipe(upstream, client, oneWayMs, (n) => turns.fromTarget(n));
+    let deliveredAt: number | undefined;
+    delayedPipe(
+      client,
+      upstream,
+      oneWayMs,
+      (n) => turns.fromClient(n),
+      () => (deliveredAt = performance.now()),
+    );
+    delayedPipe(upstream, client, oneWayMs, (n) => {
+      if (deliveredAt !== undefined) lastInnerMs = performance.now() - deliveredAt;
+      deliveredAt = undefined;
+      turns.fromTarget(n);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -145,6 +169,9 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
         port: (server.address() as AddressInfo).port,
         get connections() {
           return connections;
+        },
+        get lastInnerMs() {
+          return lastInnerMs;
         },
         stats: () => ({
           connections,
