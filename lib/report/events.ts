@@ -45,7 +45,19 @@ export const EventSchema = z.discriminatedUnion('type', [
     type: z.literal('recap'),
     hosts: z.record(
       z.string(),
-      z.object({ ok: z.number(), changed: z.number(), failed: z.number(), skipped: z.number(), unreachable: z.number(), aborted: z.number().optional(), durationMs: z.number() }),
+      z.object({
+        ok: z.number(),
+        changed: z.number(),
+        failed: z.number(),
+        skipped: z.number(),
+        unreachable: z.number(),
+        aborted: z.number().optional(),
+        durationMs: z.number(),
+        /** Network round trips the host cost (direction turns on its ssh socket), when counted. */
+        roundTrips: z.number().optional(),
+        /** Of roundTrips: opening the connection (TCP, SSH version, key exchange, auth). */
+        connectRoundTrips: z.number().optional(),
+      }),
     ),
     durationMs: z.number(),
     exitCode: z.number(),

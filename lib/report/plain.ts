@@ -61,7 +61,7 @@ export class PlainReporter implements EventSink {
         if (e.level === 'debug' && v < 1) return [];
         return [`${e.level.toUpperCase()}${e.host ? ` [${e.host}]` : ''} ${e.msg}`];
       case 'recap':
-        return ['', formatRecap({ ...e, slowest: this.slowest.get() })];
+        return ['', formatRecap({ ...e, slowest: this.slowest.get() }, { roundTrips: v >= 1 })];
     }
   }
 

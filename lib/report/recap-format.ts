@@ -23,7 +23,12 @@ const EXIT_MEANING: Record<number, string> = {
   130: 'interrupted',
 };
 
-export function formatRecap(recap: RecapSummary): string {
+export interface RecapFormatOptions {
+  /** -v: each host's network round trips (and how many opened its connection). */
+  roundTrips?: boolean;
+}
+
+export function formatRecap(recap: RecapSummary, options: RecapFormatOptions = {}): string {
   const hosts = Object.entries(recap.hosts);
   const width = Math.max(26, ...hosts.map(([h]) => h.length + 1));
   const col = (k: string, v: number) => `${k}=${v}`.padEnd(k.length + 6);
@@ -32,6 +37,7 @@ export function formatRecap(recap: RecapSummary): string {
     let line = `${host.padEnd(width)}: ${col('ok', r.ok)}${col('changed', r.changed)}${col('unreachable', r.unreachable)}${col('failed', r.failed)}${col('skipped', r.skipped)}`;
     if (recap.aborted) line += col('aborted', r.aborted ?? 0);
     line += `time=${formatDuration(r.durationMs)}`;
+    if (options.roundTrips && r.roundTrips !== undefined) line += `  roundtrips=${r.roundTrips} (connect ${r.connectRoundTrips ?? 0})`;
     lines.push(line);
   }
   if (hosts.length === 0) lines.push('(no hosts ran)');

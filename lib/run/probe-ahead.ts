@@ -17,7 +17,7 @@
 // drover_probe_ahead: false (inventory) or DROVER_PROBE_AHEAD=0 turn it off.
 import { ProbeCaptured, type CapturedProbe } from '../errors.ts';
 import { MAX_BATCH_BYTES, batchNonce, probeBatchScript, splitProbeBatch } from '../transport/probe-batch.ts';
-import type { BecomeOptions, ExecOptions, ExecResult, PutOptions, Transport } from '../transport/types.ts';
+import type { BecomeOptions, ExecOptions, ExecResult, PutOptions, RoundTrips, Transport } from '../transport/types.ts';
 
 export const FIRST_WINDOW = 8;
 export const MAX_WINDOW = 64;
@@ -134,6 +134,10 @@ export class ProbeAheadTransport implements Transport {
     return this.inner.close();
   }
 
+  roundTrips(): RoundTrips | undefined {
+    return this.inner.roundTrips?.();
+  }
+
   private async changing_<T>(f: () => Promise<T>): Promise<T> {
     this.ahead.clear();
     this.changes++;
@@ -194,7 +198,20 @@ export class ProbeAheadTransport implements Transport {
 export class ProbeWindow {
   private to = -1;
   private epoch = -1;
-  private width = FIRST_WINDOW;
+
+  /** width: of the first read-ahead (see carried(): a converged host reads on where it left off). */
+  constructor(private width: number = FIRST_WINDOW) {}
+
+  /**
+   * The width the host's next play (or serial batch) starts with: as wide as this one would
+   * have gone next when nothing changed since its last read-ahead, else the first width. A
+   * converged host then reads a whole play in one round trip instead of growing from 8 again
+   * in every play; a converging one starts as it always did.
+   */
+  carried(epoch: number): number {
+    if (this.to < 0) return this.width;
+    return epoch === this.epoch ? Math.min(this.width * 2, MAX_WINDOW) : FIRST_WINDOW;
+  }
 
   /**
    * Called before the task at `index`: the step indexes to read ahead now, or [] when the

@@ -51,6 +51,13 @@ export class RecapBuilder {
     this.unreachableHosts.add(host);
   }
 
+  /** Network round trips of the host's transport (lib/transport/round-trips.ts). */
+  roundTrips(host: string, r: { total: number; connect: number }): void {
+    const h = this.touch(host);
+    h.roundTrips = r.total;
+    h.connectRoundTrips = r.connect;
+  }
+
   addAborted(host: string, n: number): void {
     if (n <= 0) return;
     const h = this.touch(host);

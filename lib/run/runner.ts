@@ -39,6 +39,8 @@ interface RunHost {
   registered: Record<string, OpResult>;
   failed: boolean;
   unreachable: boolean;
+  /** Width of the read-ahead window its next play starts with (ProbeWindow.carried). */
+  aheadWidth?: number;
 }
 
 /** Per host, for one batch of one play. */
@@ -185,12 +187,17 @@ class Run {
         await this.runPlay(plan);
       }
     } finally {
-      for (const [host, t] of await this.pool.connected()) {
+      const connected = await this.pool.connected();
+      for (const [host, t] of connected) {
         if (!(t instanceof ProbeAheadTransport) || !t.stats.batches) continue;
         const { batches, read, hits } = t.stats;
         this.emit({ type: 'log', host, level: 'debug', msg: `probe-ahead: ${read} probes read in ${batches} round trips, ${hits} answered from them` });
       }
       await this.pool.closeAll();
+      for (const [host, t] of connected) {
+        const r = t.roundTrips?.();
+        if (r) this.recap.roundTrips(host, r);
+      }
     }
     const recap = this.recap.build(Date.now() - started, this.aborted);
     this.emit({
@@ -245,11 +252,12 @@ class Run {
           notified: new Set(),
           handlersRun: new Set(),
           handlerFailed: false,
-          window: new ProbeWindow(),
+          window: new ProbeWindow(this.runHost(name).aheadWidth),
         })),
       };
       if (play.strategy === 'free') await this.free(batch);
       else await this.linear(batch);
+      await this.carryWindows(batch);
       this.finishBatch(batch, bi < batches.length - 1);
     }
     this.emit({ type: 'play_end', play: play.name, durationMs: Date.now() - started });
@@ -288,6 +296,15 @@ class Run {
         }),
       ),
     );
+  }
+
+  /** Each host's next play reads ahead as far as this one had got (ProbeWindow.carried). */
+  private async carryWindows(batch: Batch): Promise<void> {
+    for (const bh of batch.hosts) {
+      if (!bh.ready || !this.pool.isOpen(bh.name)) continue;
+      const t = await this.pool.transport(bh.name).catch(() => undefined);
+      if (t instanceof ProbeAheadTransport) bh.run.aheadWidth = bh.window.carried(t.epoch);
+    }
   }
 
   private handlerDue(bh: BatchHost, h: HandlerStep): boolean {

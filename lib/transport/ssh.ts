@@ -3,6 +3,7 @@
 // and at most maxSessions channels at once (OpenSSH's MaxSessions is 10).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -14,6 +15,7 @@ import { acquireHostLock, CONN_MARK_VAR } from './host-lock.ts';
 import { decideHostKey, defaultKnownHostsFiles, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key.ts';
 import { parseProxyJump, type JumpHop } from './proxy-jump.ts';
 import { PipelinedShell, ShellTimeoutError } from './pipelined-shell.ts';
+import { observeRoundTrips, RoundTripCounter, type RoundTrips } from './round-trips.ts';
 import { Semaphore } from './semaphore.ts';
 import { ShellTransport, type RawResult } from './shell-transport.ts';
 
@@ -66,6 +68,8 @@ export class SshTransport extends ShellTransport {
   private readonly connId: string;
   /** `export DROVER_CONN=<connId>; ` before every command line (empty without the lock). */
   private readonly connMark: string;
+  /** Direction turns on the socket to the host (or to the first jump host): round-trips.ts. */
+  private readonly trips = new RoundTripCounter();
 
   constructor(
     private readonly conn: Connection,
@@ -94,6 +98,11 @@ export class SshTransport extends ShellTransport {
     await this.getLive();
   }
 
+  /** Network round trips this transport has cost so far (connect = opening its connections). */
+  roundTrips(): RoundTrips {
+    return this.trips.value;
+  }
+
   protected async disconnect(): Promise<void> {
     const pending = this.connecting;
     if (pending) await pending.catch(() => undefined);
@@ -101,6 +110,8 @@ export class SshTransport extends ShellTransport {
     this.live = null;
     if (!live) return;
     live.alive = false;
+    // Nothing after our disconnect is waited for a round trip (at most the grace below).
+    this.trips.freeze();
     // end() sends SSH's disconnect; sshd then tears the login session down (PAM, logind: a few
     // hundred ms in the lab's containers) before it closes the socket. Nothing of ours is left
     // to wait for by then (every command has ended), so like OpenSSH's client we do not wait
@@ -134,6 +145,7 @@ export class SshTransport extends ShellTransport {
     const route: JumpHop[] = [...hops, { user: c.user, host: c.address, port: c.port }];
     const clients: SshClient[] = [];
     let sock: Duplex | undefined;
+    this.trips.opened();
     try {
       for (let i = 0; i < route.length; i++) {
         const hop = route[i]!;
@@ -144,11 +156,18 @@ export class SshTransport extends ShellTransport {
         if (i < route.length - 1) sock = await this.tunnel(client, route[i + 1]!, label);
       }
     } catch (e) {
+      this.trips.ready();
       for (const cl of clients.reverse()) cl.end();
       throw e;
     }
+    this.trips.ready();
     const client = clients.pop()!;
+    const live: Live = { client, hops: clients, alive: true };
     if (this.hostLock) {
+      // The pipelined shell opens while the lock is being taken (two round trips each, paid
+      // once instead of twice): it only waits for commands on its stdin, and none is sent
+      // before this function returns, i.e. before the lock is held.
+      if (this.pipelining) live.shell = this.openShell(live);
       // Before anything runs on the host, on every new connection (a reconnect included).
       try {
         await acquireHostLock(client, { name: this.name, waitMs: c.hostLockWaitMs, connMark: this.connId, onNotice: (m) => this.notice(m) });
@@ -158,7 +177,6 @@ export class SshTransport extends ShellTransport {
         throw e;
       }
     }
-    const live: Live = { client, hops: clients, alive: true };
     const drop = () => {
       live.alive = false;
       if (this.live === live) this.live = null;
@@ -224,12 +242,15 @@ export class SshTransport extends ShellTransport {
       });
       client.on('close', () => fail(hostKeyError ?? new UnreachableError(this.name, `connection to ${label}${viaText} closed during setup`)));
       client.on('connect', () => client.setNoDelay(true)); // Nagle costs ~40 ms per round trip
+      // The first hop's socket is ours (not ssh2's) so its turns can be counted: every later
+      // hop's bytes go through it too. ssh2 waits for its 'connect' as for its own socket.
+      const own = sock ? undefined : observeRoundTrips(new Socket(), this.trips);
       try {
         client.connect({
           host: hop.host,
           port: hop.port,
           username: hop.user,
-          ...(sock ? { sock } : {}),
+          sock: sock ?? own,
           readyTimeout: c.connectTimeoutMs,
           keepaliveInterval: c.keepaliveIntervalMs,
           keepaliveCountMax: KEEPALIVE_COUNT_MAX,
@@ -245,6 +266,11 @@ export class SshTransport extends ShellTransport {
           },
           authHandler: auth.methods,
         });
+        if (own) {
+          own.setMaxListeners(0);
+          this.trips.sent(); // the TCP handshake: SYN out, SYN-ACK back ('connect')
+          own.connect({ host: hop.host, port: hop.port });
+        }
       } catch (e) {
         fail(new UnreachableError(this.name, `cannot connect to ${label}: ${(e as Error).message}`));
       }

@@ -1,6 +1,9 @@
 // The one interface every transport implements (ssh on ssh2, local for the controller).
 // exec never throws for a non-zero exit code: operations read the code and decide.
 // It throws UnreachableError when the connection fails/breaks and TimeoutError on timeout.
+import type { RoundTrips } from './round-trips.ts';
+
+export type { RoundTrips };
 
 export interface BecomeOptions {
   /** Target user for sudo; default root. */
@@ -74,4 +77,6 @@ export interface Transport {
   put(path: string, content: string | Buffer, options?: PutOptions): Promise<void>;
   get(path: string, options?: { sudo?: boolean | BecomeOptions }): Promise<Buffer>;
   close(): Promise<void>;
+  /** Network round trips this host has cost so far, for transports that count them (ssh). */
+  roundTrips?(): RoundTrips | undefined;
 }
