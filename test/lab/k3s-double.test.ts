@@ -76,7 +76,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   let last: T = await probe();
   while (!ok(last)) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 250));
     last = await probe();
   }
   return last;
