@@ -103,6 +103,17 @@ describe('PlainReporter', () => {
     expect(out.text).toMatch(/Slowest tasks:\n\s+4\.2 s {2}lb1 {2}haproxy : slow one\n\s+2 ms {2}lb1 {2}haproxy : quick/);
   });
 
+  it('-v adds each host\'s network round trips to the recap (when the transport counted them)', () => {
+    const recap = { ts, type: 'recap' as const, hosts: { lb1: { ok: 2, changed: 0, failed: 0, skipped: 0, unreachable: 0, durationMs: 4, roundTrips: 17, connectRoundTrips: 5 }, local: { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: 0, durationMs: 1 } }, durationMs: 5, exitCode: 0 };
+    const quiet = new Buf();
+    feed(new PlainReporter({ out: quiet }), [recap]);
+    expect(quiet.text).not.toContain('roundtrips');
+    const v1 = new Buf();
+    feed(new PlainReporter({ out: v1, verbosity: 1 }), [recap]);
+    expect(v1.text).toMatch(/^lb1 .* time=4 ms {2}roundtrips=17 \(connect 5\)$/m);
+    expect(v1.text).toMatch(/^local .* time=1 ms$/m);
+  });
+
   it('never prints a registered secret, even if handed an unredacted event', () => {
     addSecret('s3cr3t-token-value');
     const out = new Buf();
