@@ -213,8 +213,9 @@ export async function startFleet(count: number, o: StartOptions = {}): Promise<F
   closeSync(logFd);
   writeFileSync(PIDS_FILE, started.join('\n') + '\n');
   log(`started ${started.length} sshd, waiting for them to answer`);
-  // 1000 sshd starting at once on 2 loaded cores take a while: 60 s plus 0.1 s per host.
-  await waitAll(hosts, o.parallel ?? 50, 60_000 + 100 * hosts.length);
+  // 1000 sshd starting at once on 2 loaded cores take a while (~140 s measured at load ~100):
+  // 60 s plus 0.3 s per host.
+  await waitAll(hosts, o.parallel ?? 50, 60_000 + 300 * hosts.length);
   log(`all ${hosts.length} sshd answer`);
   const sshOptions = [
     '-F', '/dev/null',
