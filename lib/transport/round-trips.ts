@@ -8,7 +8,10 @@
 // before the first answer (parallel channels, a batch) are one turn, as they cost one RTT.
 // What a turn does not see: a host that sends without being asked (a long command's output
 // arriving in chunks the controller acknowledges with window adjusts counts a turn per
-// chunk; a keepalive every 15 s counts one). A converged run has neither worth counting.
+// chunk). Only turns while the transport waits for something count (busy(): connecting, a
+// command or transfer running): a keepalive exchanged while the host sits idle (waiting for
+// the other hosts of a linear play) costs the run nothing. Concurrent requests whose answers
+// interleave with the next requests can count a turn more than the RTTs they cost.
 import type { Duplex } from 'node:stream';
 
 /** Round trips of one host's connection(s) in a run. */
@@ -26,6 +29,26 @@ export class RoundTripCounter {
   private waiting = false;
   private opening = false;
   private frozen = false;
+  /** Operations in flight (busy()/idle()): only their turns are waited for. */
+  private inFlight = 0;
+
+  busy(): void {
+    this.inFlight++;
+  }
+
+  idle(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+  }
+
+  /** Count the turns of this operation (what the run waits for). */
+  async during<T>(op: () => Promise<T>): Promise<T> {
+    this.busy();
+    try {
+      return await op();
+    } finally {
+      this.idle();
+    }
+  }
 
   /** A connection is being opened: turns count as connect until ready(). */
   opened(): void {
@@ -37,7 +60,7 @@ export class RoundTripCounter {
   }
 
   sent(): void {
-    if (!this.frozen) this.waiting = true;
+    if (!this.frozen && this.inFlight > 0) this.waiting = true;
   }
 
   received(): void {

@@ -128,7 +128,7 @@ export class SshTransport extends ShellTransport {
 
   private getLive(): Promise<Live> {
     if (this.live?.alive) return Promise.resolve(this.live);
-    this.connecting ??= this.openLive().finally(() => {
+    this.connecting ??= this.trips.during(() => this.openLive()).finally(() => {
       this.connecting = null;
     });
     return this.connecting;
@@ -331,7 +331,11 @@ export class SshTransport extends ShellTransport {
     return { methods: this.authCache.methods.map((m) => ({ ...m, username: user })), notes: this.authCache.notes };
   }
 
-  protected async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string, inline?: string): Promise<RawResult> {
+  protected runLine(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string, inline?: string): Promise<RawResult> {
+    return this.trips.during(() => this.runLineNow(line, stdin, timeoutMs, what, inline));
+  }
+
+  private async runLineNow(line: string, stdin: Buffer | undefined, timeoutMs: number | undefined, what: string, inline?: string): Promise<RawResult> {
     // Pipelined unless there is stdin to give (the shell's stdin is the command stream).
     if (this.pipelining && !stdin?.length) {
       const r = await this.runPipelined(inline ?? line, what, timeoutMs);

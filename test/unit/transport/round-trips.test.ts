@@ -39,6 +39,7 @@ async function answer(sock: Socket, text: string): Promise<void> {
 }
 
 async function connected(counter: RoundTripCounter): Promise<Socket> {
+  counter.busy();
   const sock = observeRoundTrips(new Socket(), counter);
   counter.opened();
   counter.sent();
@@ -89,8 +90,25 @@ describe('RoundTripCounter over a socket', () => {
     sock.destroy();
   });
 
+  it('counts only while an operation waits (a keepalive of an idle connection is free)', async () => {
+    const c = new RoundTripCounter();
+    const sock = await connected(c);
+    c.ready();
+    c.idle();
+    sock.write('keepalive');
+    await answer(sock, 'ok');
+    expect(c.value.total).toBe(1);
+    await c.during(async () => {
+      sock.write('exec');
+      await answer(sock, 'done');
+    });
+    expect(c.value.total).toBe(2);
+    sock.destroy();
+  });
+
   it('leaves the stream paused and its data intact (no listener is added)', async () => {
     const c = new RoundTripCounter();
+    c.busy();
     const sock = observeRoundTrips(new Socket(), c);
     expect(sock.listenerCount('data')).toBe(0);
     c.sent();
