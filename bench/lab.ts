@@ -535,10 +535,12 @@ class LabRun {
     };
     const out: LabScenario[] = [];
     let drifts = 0;
+    let built = false; // once: every RTT runs the same build
     for (const rttMs of o.rtts ?? [undefined]) {
       const scenarios = scenariosAt(rttMs);
       if (!scenarios.length) throw new Error('no scenario left to run (--lab-scenarios, --tools)');
-      buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
+      if (!built) buildIfNeeded(scenarios.flatMap((s) => s.tools), o.droverRoot ?? repo, o.log);
+      built = true;
       if (rttMs !== undefined) await this.startVia(rttMs, all);
       try {
         for (const sc of scenarios) {
