@@ -198,20 +198,7 @@ export class ProbeAheadTransport implements Transport {
 export class ProbeWindow {
   private to = -1;
   private epoch = -1;
-
-  /** width: of the first read-ahead (see carried(): a converged host reads on where it left off). */
-  constructor(private width: number = FIRST_WINDOW) {}
-
-  /**
-   * The width the host's next play (or serial batch) starts with: as wide as this one would
-   * have gone next when nothing changed since its last read-ahead, else the first width. A
-   * converged host then reads a whole play in one round trip instead of growing from 8 again
-   * in every play; a converging one starts as it always did.
-   */
-  carried(epoch: number): number {
-    if (this.to < 0) return this.width;
-    return epoch === this.epoch ? Math.min(this.width * 2, MAX_WINDOW) : FIRST_WINDOW;
-  }
+  private width = FIRST_WINDOW;
 
   /**
    * Called before the task at `index`: the step indexes to read ahead now, or [] when the

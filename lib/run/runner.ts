@@ -39,8 +39,6 @@ interface RunHost {
   registered: Record<string, OpResult>;
   failed: boolean;
   unreachable: boolean;
-  /** Width of the read-ahead window its next play starts with (ProbeWindow.carried). */
-  aheadWidth?: number;
 }
 
 /** Per host, for one batch of one play. */
@@ -252,12 +250,11 @@ class Run {
           notified: new Set(),
           handlersRun: new Set(),
           handlerFailed: false,
-          window: new ProbeWindow(this.runHost(name).aheadWidth),
+          window: new ProbeWindow(),
         })),
       };
       if (play.strategy === 'free') await this.free(batch);
       else await this.linear(batch);
-      await this.carryWindows(batch);
       this.finishBatch(batch, bi < batches.length - 1);
     }
     this.emit({ type: 'play_end', play: play.name, durationMs: Date.now() - started });
@@ -296,15 +293,6 @@ class Run {
         }),
       ),
     );
-  }
-
-  /** Each host's next play reads ahead as far as this one had got (ProbeWindow.carried). */
-  private async carryWindows(batch: Batch): Promise<void> {
-    for (const bh of batch.hosts) {
-      if (!bh.ready || !this.pool.isOpen(bh.name)) continue;
-      const t = await this.pool.transport(bh.name).catch(() => undefined);
-      if (t instanceof ProbeAheadTransport) bh.run.aheadWidth = bh.window.carried(t.epoch);
-    }
   }
 
   private handlerDue(bh: BatchHost, h: HandlerStep): boolean {

@@ -164,10 +164,6 @@ export class SshTransport extends ShellTransport {
     const client = clients.pop()!;
     const live: Live = { client, hops: clients, alive: true };
     if (this.hostLock) {
-      // The pipelined shell opens while the lock is being taken (two round trips each, paid
-      // once instead of twice): it only waits for commands on its stdin, and none is sent
-      // before this function returns, i.e. before the lock is held.
-      if (this.pipelining) live.shell = this.openShell(live);
       // Before anything runs on the host, on every new connection (a reconnect included).
       try {
         await acquireHostLock(client, { name: this.name, waitMs: c.hostLockWaitMs, connMark: this.connId, onNotice: (m) => this.notice(m) });

@@ -185,18 +185,6 @@ describe('ProbeWindow', () => {
     }
     expect(width).toBe(MAX_WINDOW);
   });
-
-  it('a next play starts where a converged one got to, and from the first width after a change', () => {
-    const w = new ProbeWindow();
-    expect(w.carried(0)).toBe(FIRST_WINDOW); // never read ahead: as it started
-    w.next(0, 0, 100);
-    expect(w.carried(0)).toBe(FIRST_WINDOW * 2); // nothing changed since: the next width
-    expect(new ProbeWindow(w.carried(0)).next(0, 0, 100)).toHaveLength(FIRST_WINDOW * 2);
-    expect(w.carried(1)).toBe(FIRST_WINDOW); // a change since the last read-ahead
-    const wide = new ProbeWindow(MAX_WINDOW);
-    wide.next(0, 0, 500);
-    expect(wide.carried(0)).toBe(MAX_WINDOW);
-  });
 });
 
 describe('capturing a task\'s probes', () => {
