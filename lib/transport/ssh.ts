@@ -156,13 +156,12 @@ export class SshTransport extends ShellTransport {
         if (i < route.length - 1) sock = await this.tunnel(client, route[i + 1]!, label);
       }
     } catch (e) {
-      this.trips.ready();
       for (const cl of clients.reverse()) cl.end();
       throw e;
+    } finally {
+      this.trips.ready();
     }
-    this.trips.ready();
     const client = clients.pop()!;
-    const live: Live = { client, hops: clients, alive: true };
     if (this.hostLock) {
       // Before anything runs on the host, on every new connection (a reconnect included).
       try {
@@ -173,6 +172,7 @@ export class SshTransport extends ShellTransport {
         throw e;
       }
     }
+    const live: Live = { client, hops: clients, alive: true };
     const drop = () => {
       live.alive = false;
       if (this.live === live) this.live = null;
