@@ -11,7 +11,7 @@
 // It exits when stdin ends (the bench died or is done) or on SIGTERM.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { measureSshRoundTrip, parseNamedRoute, startRelay, type NamedRoute, type Relay } from './latency-relay.ts';
+import { measureSshRoundTrip, median, parseNamedRoute, startRelay, type NamedRoute, type Relay } from './latency-relay.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'one-way-ms': { type: 'string' }, route: { type: 'string', multiple: true } } });
@@ -65,11 +65,6 @@ async function main(): Promise<void> {
       }
     });
   });
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 main().catch((e: unknown) => {

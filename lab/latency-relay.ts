@@ -189,6 +189,12 @@ export function startRelay(route: RelayRoute, oneWayMs: number): Promise<Relay> 
   });
 }
 
+/** The middle sample (the upper one of an even count): the relay's checks all use this. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
 /**
  * Measure the round trip through a relay: a one-byte ping-pong against an echo target,
  * median of `rounds` (the relay's added latency shows as ~2 x oneWayMs).
@@ -211,8 +217,7 @@ export async function measureRoundTrip(host: string, port: number, rounds = 20):
   } finally {
     sock.destroy();
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, samples };
+  return { medianMs: median(samples), samples };
 }
 
 /**
@@ -225,8 +230,7 @@ export async function measureRoundTrip(host: string, port: number, rounds = 20):
 export async function measureSshRoundTrip(host: string, port: number, rounds = 5, timeoutMs = 10_000): Promise<{ medianMs: number; samples: number[] }> {
   const samples: number[] = [];
   for (let i = 0; i < rounds; i++) samples.push(await sshBannerTurn(host, port, timeoutMs));
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, samples };
+  return { medianMs: median(samples), samples };
 }
 
 function sshBannerTurn(host: string, port: number, timeoutMs: number): Promise<number> {
