@@ -396,18 +396,26 @@ class LabRun {
     return { argv: ['ip', 'netns', 'exec', LAB_NETNS, '/bin/sh', join(workDir, via ? 'floor-driver-relay.sh' : 'floor-driver.sh'), list], env, cwd: repo };
   }
 
-  private async runTool(tool: LabTool, hosts: readonly string[]): Promise<RunFigures> {
-    const { argv, env, cwd } = this.argv(tool, hosts);
-    const f = this.files(`${tool}-${hosts.length}${this.via ? `-rtt${this.via.rttMs}` : ''}`);
+  /**
+   * One measured run of `run` on `hosts`: the process tree (measure()), the hosts' CPU meanwhile,
+   * and with relays (--rtt) the round trips they counted and their CPU over the run.
+   */
+  private async measureRun(run: ReturnType<LabRun['argv']>, hosts: readonly string[], tag: string) {
+    const f = this.files(tag);
     const c0 = this.hostsCpu(hosts);
     const r0 = this.via ? await this.via.relay.stats() : undefined;
-    const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
+    const m = await measure(run.argv, { cwd: run.cwd, env: run.env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
     const targetCpuMs = this.hostsCpu(hosts) - c0;
     let relay: (ReturnType<typeof turnsOfRun> & { relayCpuMs: number }) | undefined;
     if (this.via && r0) {
       const r1 = await this.via.relay.stats();
       relay = { ...turnsOfRun(r0.stats, r1.stats, hosts), relayCpuMs: r1.cpuMs - r0.cpuMs };
     }
+    return { f, m, targetCpuMs, relay };
+  }
+
+  private async runTool(tool: LabTool, hosts: readonly string[]): Promise<RunFigures> {
+    const { f, m, targetCpuMs, relay } = await this.measureRun(this.argv(tool, hosts), hosts, `${tool}-${hosts.length}${this.via ? `-rtt${this.via.rttMs}` : ''}`);
     const text = readFileSync(f.stdout, 'utf8');
     let check: { hosts: number; changed: number; failed: number };
     let tasks = 0;
@@ -634,15 +642,9 @@ class LabRun {
         // The relays after the reset: the hosts have new keys.
         if (c.rttMs !== undefined) await this.startVia(c.rttMs, all);
         const load = load1();
-        const { argv, env, cwd } = this.argv(c.tool, c.hosts);
-        if (c.tool === 'ansible') argv.push('-e', 'lab_fresh=true'); // refresh the empty apt index of a fresh image
-        const f = this.files(`first-${c.tool}-${c.hosts.length}${c.rttMs !== undefined ? `-rtt${c.rttMs}` : ''}`);
-        const c0 = this.hostsCpu(c.hosts);
-        const r0 = this.via ? await this.via.relay.stats() : undefined;
-        const m = await measure(argv, { cwd, env, stdoutFile: f.stdout, stderrFile: f.stderr, timeoutMs: 30 * 60_000 });
-        const targetCpuMs = this.hostsCpu(c.hosts) - c0;
-        const r1 = this.via && r0 ? await this.via.relay.stats() : undefined;
-        const turns = r0 && r1 ? turnsOfRun(r0.stats, r1.stats, c.hosts) : undefined;
+        const run = this.argv(c.tool, c.hosts);
+        if (c.tool === 'ansible') run.argv.push('-e', 'lab_fresh=true'); // refresh the empty apt index of a fresh image
+        const { f, m, targetCpuMs, relay: turns } = await this.measureRun(run, c.hosts, `first-${c.tool}-${c.hosts.length}${c.rttMs !== undefined ? `-rtt${c.rttMs}` : ''}`);
         const delay = this.via?.report;
         await this.stopVia();
         const text = readFileSync(f.stdout, 'utf8');
