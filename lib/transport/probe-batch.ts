@@ -48,3 +48,24 @@ export function splitProbeBatch(stdout: string, stderr: string, nonce: string, c
   }
   return out;
 }
+
+/**
+ * The inverse of probeBatchScript: the nonce and the probes of a batch script (a probe given
+ * as "" comes back as ":"), or undefined when `script` is not one. For recording a run probe
+ * by probe and answering a batch from a recording (lib/testing/replay-transport.ts).
+ */
+export function parseProbeBatchScript(script: string): { nonce: string; commands: string[] } | undefined {
+  const nonce = /__DROVER_PROBE_[0-9a-f]{16}__/.exec(script)?.[0];
+  if (!nonce) return undefined;
+  // What follows each probe: the script of the one-probe batch `:` without its `(\n:`.
+  const tail = probeBatchScript([':'], nonce).slice('(\n:'.length);
+  const parts = script.split(tail);
+  if (parts.length < 2 || parts.pop() !== '') return undefined;
+  const commands: string[] = [];
+  for (const [i, p] of parts.entries()) {
+    const head = i === 0 ? '(\n' : '\n(\n';
+    if (!p.startsWith(head)) return undefined;
+    commands.push(p.slice(head.length));
+  }
+  return probeBatchScript(commands, nonce) === script ? { nonce, commands } : undefined;
+}
