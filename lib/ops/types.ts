@@ -52,3 +52,15 @@ export const ok = (msg?: string, extra: Partial<OpResult> = {}): OpResult => ({ 
 export const changed = (msg?: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'changed', msg, ...extra });
 export const skipped = (reason: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'skipped', msg: reason, ...extra });
 export const failed = (msg: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'failed', msg, ...extra });
+/**
+ * --check looked once and the state is not there yet: a real run would wait for it. Skipped,
+ * marked `wouldWait`, so that a check-first pass (Play.checkFirst) does not take the host for
+ * one with nothing to do: it rolls and waits in its batch.
+ */
+export const wouldWait = (reason: string, extra: Partial<OpResult> = {}): OpResult => ({ status: 'skipped', msg: reason, ...extra, data: { ...(extra.data as object | undefined), wouldWait: true } });
+
+/** A check-mode result that stands for something a real run would do or wait for (not a no-op). */
+export function pendingInCheck(r: OpResult): boolean {
+  const d = r.data as { checkModeRefused?: unknown; wouldWait?: unknown } | undefined;
+  return r.status === 'changed' || d?.wouldWait === true || (Array.isArray(d?.checkModeRefused) && d.checkModeRefused.length > 0);
+}

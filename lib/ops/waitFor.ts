@@ -5,7 +5,7 @@
 // Check mode makes one attempt and never waits: ok if ready now, else skipped.
 import { quote } from '../shell/quote.ts';
 import { defineOp, errText, run, sudoFor } from './exec.ts';
-import { failed, ok, skipped, type Op, type OpContext } from './types.ts';
+import { failed, ok, skipped, wouldWait, type Op, type OpContext } from './types.ts';
 
 export interface WaitOptions {
   /** Give up after this long (default 60 s). */
@@ -107,7 +107,7 @@ async function wait(
   const data = { elapsedMs };
   if (r.code === 0) return ok(`${what} after ${(elapsedMs / 1000).toFixed(1)}s`, { data });
   if (r.code === 124) {
-    if (ctx.check) return skipped(`would wait for ${what} (not yet; check mode does not wait)`, { data });
+    if (ctx.check) return wouldWait(`would wait for ${what} (not yet; check mode does not wait)`, { data });
     return failed(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${r.stderr.trim() ? `: ${errText(r)}` : ''}`, {
       stderr: r.stderr,
       rc: r.code,

@@ -64,6 +64,18 @@ export class RecapBuilder {
     h.aborted = (h.aborted ?? 0) + n;
   }
 
+  /** A host's counts kept aside (a check-first pass, lib/run/runner.ts), added to this recap. */
+  merge(host: string, from: RecapBuilder): void {
+    const h = this.touch(host);
+    const o = from.touch(host);
+    for (const k of ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const) h[k] += o[k];
+    h.durationMs += o.durationMs;
+    if (o.aborted) h.aborted = (h.aborted ?? 0) + o.aborted;
+    for (const t of from.slow) this.task(t);
+    if (from.failedHosts.has(host)) this.markFailed(host);
+    if (from.unreachableHosts.has(host)) this.markUnreachable(host);
+  }
+
   private trim(): void {
     this.slow = this.slow.sort((a, b) => b.durationMs - a.durationMs).slice(0, SLOWEST);
   }

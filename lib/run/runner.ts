@@ -3,7 +3,7 @@
 // and also emitted as the last event. The caller owns (and closes) the sink.
 import PQueue from 'p-queue';
 import { UnreachableError } from '../errors.ts';
-import type { OpResult } from '../ops/types.ts';
+import { pendingInCheck, type OpResult } from '../ops/types.ts';
 import type { DroverEvent, EventSink, TaskStatus } from '../report/events.ts';
 import { redactingSink } from '../report/redacting-sink.ts';
 import { redact } from '../secrets/redact.ts';
@@ -58,6 +58,26 @@ interface BatchHost {
   handlerFailed: boolean;
   /** Which of its next tasks' probes to read ahead (probe-ahead.ts). */
   window: ProbeWindow;
+  /** Where its events and counts go (the run's, or a check-first pass's until judged). */
+  out: Outlet;
+  /** In a check-first pass: --check for this host, and it stops at the first would-change. */
+  checking: boolean;
+  /** Check-first: the first task that would change something (or was refused in check mode). */
+  wouldChange?: string;
+}
+
+/**
+ * Where a batch host's events and recap counts go. A check-first pass keeps them aside until
+ * it knows whether they are the host's real results (nothing to change) or a preview to drop.
+ */
+interface Outlet {
+  emit(ev: EventInput): void;
+  recap: RecapBuilder;
+}
+
+/** A check-first pass's outlet: events kept with their time, counts in a recap of its own. */
+interface HeldOutlet extends Outlet {
+  held: Array<{ ts: number; ev: EventInput }>;
 }
 
 interface Batch {
@@ -67,6 +87,8 @@ interface Batch {
   once: Map<number, Promise<Outcome>>;
   /** Why the play stopped early (any_errors_fatal, max_fail_percentage). */
   stop: string | null;
+  /** A check-first pass (Play.checkFirst): no handlers, no failure policy until judged. */
+  checkFirst?: boolean;
 }
 
 interface Outcome {
@@ -145,10 +167,13 @@ class Run {
 
   private sinkFailed = false;
 
+  /** The run's own outlet: events to the sink, counts to the run's recap. */
+  private readonly live: Outlet = { emit: (ev) => this.emit(ev), recap: this.recap };
+
   /** A broken reporter must not stop a run halfway through a change: say so once, go on. */
-  private emit(ev: EventInput): void {
+  private emit(ev: EventInput, ts = Date.now()): void {
     try {
-      this.sink.emit({ ts: Date.now(), ...ev } as DroverEvent);
+      this.sink.emit({ ts, ...ev } as DroverEvent);
     } catch (e) {
       if (this.sinkFailed) return;
       this.sinkFailed = true;
@@ -224,7 +249,9 @@ class Run {
     });
     for (const h of hosts) this.emit({ type: 'host_state', host: h, state: 'waiting' });
 
-    const batches = serialBatches(hosts, play.serial);
+    // check-first: the hosts with nothing to change are done at once; only the others roll.
+    const rolling = play.checkFirst && !this.check && serialBatches(hosts, play.serial).length > 1 ? await this.checkFirst(plan, hosts) : hosts;
+    const batches = serialBatches(rolling, play.serial);
     for (let bi = 0; bi < batches.length; bi++) {
       const names = batches[bi]!;
       if (this.aborted || this.stopRun) {
@@ -234,30 +261,108 @@ class Run {
         }
         continue;
       }
-      const batch: Batch = {
-        plan,
-        once: new Map(),
-        stop: null,
-        hosts: names.map((name) => ({
-          name,
-          plan: plan.vars.get(name)!,
-          run: this.runHost(name),
-          ready: false,
-          stopped: false,
-          failedHere: false,
-          unreachableHere: false,
-          next: 0,
-          notified: new Set(),
-          handlersRun: new Set(),
-          handlerFailed: false,
-          window: new ProbeWindow(),
-        })),
-      };
+      const batch: Batch = { plan, once: new Map(), stop: null, hosts: names.map((name) => this.batchHost(name, plan, this.live, this.runHost(name), false)) };
       if (play.strategy === 'free') await this.free(batch);
       else await this.linear(batch);
       this.finishBatch(batch, bi < batches.length - 1);
     }
     this.emit({ type: 'play_end', play: play.name, durationMs: Date.now() - started });
+  }
+
+  private batchHost(name: string, plan: PlayPlan, out: Outlet, run: RunHost, checking: boolean): BatchHost {
+    return {
+      name,
+      plan: plan.vars.get(name)!,
+      run,
+      ready: false,
+      stopped: false,
+      failedHere: false,
+      unreachableHere: false,
+      next: 0,
+      notified: new Set(),
+      handlersRun: new Set(),
+      handlerFailed: false,
+      window: new ProbeWindow(),
+      out,
+      checking,
+    };
+  }
+
+  /**
+   * Play.checkFirst: run every host's tasks at once in check mode (reads only), each host
+   * stopping at its first task that would change something. A host that gets through with
+   * nothing to change is done: those were its real results (a real run makes the same
+   * reads), and its events and counts go out now. So is a host that failed or was
+   * unreachable there: it failed before anything of ours would have changed on it, and the
+   * play's failure policy applies before any host rolls. The hosts with something to change
+   * are returned, in order, to roll in serial batches as usual; their preview is dropped.
+   */
+  private async checkFirst(plan: PlayPlan, hosts: readonly string[]): Promise<string[]> {
+    const { play } = plan;
+    // Only hosts already connected (with facts): connecting and gathering stay in their batch.
+    const ready = hosts.filter((h) => this.pool.isOpen(h) && (play.gatherFacts === false || this.pool.hasFacts(h)));
+    if (!ready.length) return [...hosts];
+    const outlets = new Map<string, HeldOutlet>();
+    const batch: Batch = {
+      plan,
+      once: new Map(),
+      stop: null,
+      checkFirst: true,
+      hosts: ready.map((name) => {
+        const recap = new RecapBuilder();
+        const held: HeldOutlet['held'] = [];
+        const out: HeldOutlet = { held, recap, emit: (ev) => held.push({ ts: Date.now(), ev }) };
+        outlets.set(name, out);
+        const real = this.runHost(name);
+        // Its own registry: a dropped preview must not leave check-mode results behind.
+        return this.batchHost(name, plan, out, { registered: { ...real.registered }, failed: false, unreachable: false }, true);
+      }),
+    };
+    this.emit({ type: 'log', level: 'info', msg: `play "${play.name}": checking ${ready.length} host(s) at once first; only those with something to change roll (serial ${serialLabel(play.serial)})` });
+    for (const bh of batch.hosts) this.emit({ type: 'host_state', host: bh.name, state: 'running', msg: 'check first' });
+    if (play.strategy === 'free') await this.free(batch);
+    else await this.linear(batch);
+
+    const roll = new Set(hosts.filter((h) => !outlets.has(h)));
+    const finished: BatchHost[] = [];
+    for (const bh of batch.hosts) {
+      const final = bh.failedHere || bh.unreachableHere;
+      const complete = !bh.stopped && bh.next >= plan.steps.length;
+      if (!final && (bh.wouldChange !== undefined || !complete || this.aborted)) {
+        roll.add(bh.name);
+        // What it read ahead may be stale once an earlier batch changed something.
+        const t = await this.pool.transport(bh.name).catch(() => undefined);
+        if (t instanceof ProbeAheadTransport) t.drop();
+        this.emit({ type: 'host_state', host: bh.name, state: 'waiting', msg: bh.wouldChange ? `would change (${bh.wouldChange}): rolls in its batch` : 'rolls in its batch' });
+        continue;
+      }
+      const out = outlets.get(bh.name)!;
+      for (const { ts, ev } of out.held) this.emit(ev, ts);
+      this.recap.merge(bh.name, out.recap);
+      const real = this.runHost(bh.name);
+      Object.assign(real.registered, bh.run.registered);
+      real.failed ||= bh.run.failed;
+      real.unreachable ||= bh.run.unreachable;
+      if (!final) this.emit({ type: 'host_state', host: bh.name, state: 'done', msg: 'nothing to change (checked first)' });
+      finished.push(bh);
+    }
+    // The failure policy, over the play's hosts, before any host rolls.
+    const failed = finished.filter((bh) => bh.failedHere || bh.unreachableHere);
+    if (failed.length && !this.stopRun) {
+      const pct = (failed.length / hosts.length) * 100;
+      const why = play.anyErrorsFatal
+        ? `any_errors_fatal (${failed[0]!.name} failed)`
+        : play.maxFailPercentage !== undefined && pct > play.maxFailPercentage
+          ? `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed.length}/${hosts.length} hosts failed)`
+          : failed.length === hosts.length
+            ? `every host of the batch failed in play "${play.name}"`
+            : null;
+      if (why) {
+        this.stopRun = why;
+        this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${why}` });
+      }
+    }
+    return hosts.filter((h) => roll.has(h));
   }
 
   /** Lockstep: every host of the batch finishes task N before any starts task N+1. */
@@ -297,7 +402,7 @@ class Run {
 
   private handlerDue(bh: BatchHost, h: HandlerStep): boolean {
     // Notified handlers run even after a later task failed on the host (force_handlers).
-    return bh.ready && bh.notified.has(h.index) && !bh.handlersRun.has(h.index) && !bh.unreachableHere && !bh.handlerFailed;
+    return !bh.checking && bh.ready && bh.notified.has(h.index) && !bh.handlersRun.has(h.index) && !bh.unreachableHere && !bh.handlerFailed;
   }
 
   private finishBatch(batch: Batch, moreBatches: boolean): void {
@@ -306,11 +411,11 @@ class Run {
       if (this.aborted && !bh.unreachableHere) {
         const tasksLeft = bh.stopped ? 0 : plan.steps.length - bh.next;
         const handlersLeft = bh.handlerFailed ? 0 : [...bh.notified].filter((i) => !bh.handlersRun.has(i)).length;
-        this.recap.addAborted(bh.name, tasksLeft + handlersLeft);
+        bh.out.recap.addAborted(bh.name, tasksLeft + handlersLeft);
       }
       if (bh.failedHere || bh.unreachableHere) continue;
       const msg = this.aborted ? 'aborted' : batch.stop ? `stopped: ${batch.stop}` : undefined;
-      this.emit({ type: 'host_state', host: bh.name, state: 'done', ...(msg ? { msg } : {}) });
+      bh.out.emit({ type: 'host_state', host: bh.name, state: 'done', ...(msg ? { msg } : {}) });
     }
     const failed = batch.hosts.filter((bh) => bh.failedHere || bh.unreachableHere).length;
     if (!this.stopRun && failed === batch.hosts.length && batch.hosts.length > 0 && !this.aborted) {
@@ -325,18 +430,18 @@ class Run {
     if (this.aborted) return false;
     const { play } = batch.plan;
     const t0 = Date.now();
-    if (!this.pool.isOpen(bh.name)) this.emit({ type: 'host_state', host: bh.name, state: 'connecting' });
+    if (!this.pool.isOpen(bh.name)) bh.out.emit({ type: 'host_state', host: bh.name, state: 'connecting' });
     let t: Transport;
     try {
       t = await this.pool.transport(bh.name);
     } catch (e) {
-      this.recap.count(bh.name, 'unreachable');
+      bh.out.recap.count(bh.name, 'unreachable');
       this.markUnreachable(bh, errorMessage(e), batch);
       return false;
     }
     if (play.gatherFacts !== false && !this.pool.hasFacts(bh.name)) {
       const base = { host: bh.name, play: play.name, task: 'Gathering Facts' };
-      this.emit({ type: 'task_start', ...base });
+      bh.out.emit({ type: 'task_start', ...base });
       const f0 = Date.now();
       let status: TaskStatus = 'ok';
       let msg: string | undefined;
@@ -347,19 +452,19 @@ class Run {
         msg = errorMessage(e);
       }
       const durationMs = Date.now() - f0;
-      this.emit({ type: 'task_end', ...base, status, durationMs, ...(msg ? { msg } : {}) });
-      this.recap.count(bh.name, status);
-      this.recap.task({ host: bh.name, task: base.task, durationMs });
+      bh.out.emit({ type: 'task_end', ...base, status, durationMs, ...(msg ? { msg } : {}) });
+      bh.out.recap.count(bh.name, status);
+      bh.out.recap.task({ host: bh.name, task: base.task, durationMs });
       if (status !== 'ok') {
-        this.recap.addTime(bh.name, Date.now() - t0);
+        bh.out.recap.addTime(bh.name, Date.now() - t0);
         if (status === 'unreachable') this.markUnreachable(bh, msg ?? 'unreachable', batch);
         else this.markFailed(bh, msg ?? 'fact gathering failed', batch);
         return false;
       }
     }
-    this.recap.addTime(bh.name, Date.now() - t0);
+    bh.out.recap.addTime(bh.name, Date.now() - t0);
     bh.ready = true;
-    this.emit({ type: 'host_state', host: bh.name, state: 'running' });
+    bh.out.emit({ type: 'host_state', host: bh.name, state: 'running' });
     return true;
   }
 
@@ -381,8 +486,8 @@ class Run {
     }
     const out = await shared;
     const base = { host: bh.name, play: batch.plan.play.name, role: step.role.name, task: step.task.name };
-    this.emit({ type: 'task_start', ...base });
-    this.emit({ type: 'task_end', ...base, ...this.endFields(out, step), msg: `run_once on ${out.ranOn}${out.result.msg ? `: ${out.result.msg}` : ''}` });
+    bh.out.emit({ type: 'task_start', ...base });
+    bh.out.emit({ type: 'task_end', ...base, ...this.endFields(out, step), msg: `run_once on ${out.ranOn}${out.result.msg ? `: ${out.result.msg}` : ''}` });
     this.apply(bh, step, out, batch);
   }
 
@@ -418,9 +523,9 @@ class Run {
     const become = wantsBecome(play.become, bh.plan.hostVars, facts);
     return makeHostCtx({
       host: bh.name,
-      transport: new TaskTransport(unwrapTransport(transport), { become, readOnly: this.check && !checkModeSafe }),
+      transport: new TaskTransport(unwrapTransport(transport), { become, readOnly: (this.check || bh.checking) && !checkModeSafe }),
       facts,
-      check: this.check,
+      check: this.check || bh.checking,
       diff: this.diff,
       become,
       vars: bh.plan.roleVars[ri],
@@ -430,7 +535,7 @@ class Run {
       registered: bh.run.registered,
       factsOf: (h) => this.pool.factsOf(h),
       varsOf: (h) => this.mergedVarsOf(play, h),
-      log: quiet ? () => {} : (msg) => this.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
+      log: quiet ? () => {} : (msg) => bh.out.emit({ type: 'log', host: bh.name, level: 'debug', msg }),
     });
   }
 
@@ -470,7 +575,7 @@ class Run {
         await this.pool.gatherFacts(target, t);
       } catch (e) {
         if (e instanceof UnreachableError) throw e;
-        this.emit({ type: 'log', host: bh.name, level: 'warn', msg: `facts of delegate ${target} unavailable: ${errorMessage(e)}` });
+        bh.out.emit({ type: 'log', host: bh.name, level: 'warn', msg: `facts of delegate ${target} unavailable: ${errorMessage(e)}` });
       }
     }
     return this.ctxFor(bh, ri, t, target, play, false, checkModeSafe);
@@ -480,7 +585,7 @@ class Run {
     const { task } = step;
     const { play } = batch.plan;
     const base = { host: bh.name, play: play.name, role: step.role.name, task: task.name };
-    this.emit({ type: 'task_start', ...base });
+    bh.out.emit({ type: 'task_start', ...base });
     const t0 = Date.now();
     let status: TaskStatus;
     let result: OpResult;
@@ -506,7 +611,7 @@ class Run {
             // A retry waits for the host to change by itself: it must look again, not be
             // answered from what was read ahead (nothing of ours changed the host meanwhile).
             for (const t of new Set([transport, unwrapTransport(runCtx.transport)])) if (t instanceof ProbeAheadTransport) t.drop();
-            this.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` });
+            bh.out.emit({ type: 'log', host: bh.name, level: 'info', msg: `${task.name}: retrying (attempt ${n} of ${max} failed${last.msg ? `: ${last.msg}` : ''})` });
           },
         }));
       }
@@ -516,9 +621,9 @@ class Run {
       result = { status: 'failed', msg: errorMessage(e) };
     }
     const out: Outcome = { status, result, durationMs: Date.now() - t0, attempts, delegatedTo, ranOn: bh.name };
-    this.emit({ type: 'task_end', ...base, ...this.endFields(out, step) });
-    this.recap.addTime(bh.name, out.durationMs);
-    this.recap.task({ host: bh.name, role: step.role.name, task: task.name, durationMs: out.durationMs });
+    bh.out.emit({ type: 'task_end', ...base, ...this.endFields(out, step) });
+    bh.out.recap.addTime(bh.name, out.durationMs);
+    bh.out.recap.task({ host: bh.name, role: step.role.name, task: task.name, durationMs: out.durationMs });
     return out;
   }
 
@@ -527,16 +632,21 @@ class Run {
     const { task } = step;
     const ignored = out.status === 'failed' && task.ignoreErrors === true;
     // Ansible counts an ignored failure as ok (and the host goes on).
-    this.recap.count(bh.name, ignored ? 'ok' : out.status);
+    bh.out.recap.count(bh.name, ignored ? 'ok' : out.status);
     if (task.register) bh.run.registered[task.register] = out.result;
     if (out.status === 'changed') {
       for (const hi of step.notify) {
         bh.notified.add(hi);
-        this.emit({ type: 'handler_notify', host: bh.name, handler: batch.plan.handlers[hi]!.handler.name, by: task.name });
+        bh.out.emit({ type: 'handler_notify', host: bh.name, handler: batch.plan.handlers[hi]!.handler.name, by: task.name });
       }
     }
     if (out.status === 'unreachable') this.markUnreachable(bh, out.result.msg ?? 'unreachable', batch);
     else if (out.status === 'failed' && !ignored) this.markFailed(bh, out.result.msg ?? `task "${task.name}" failed`, batch);
+    else if (bh.checking && pendingInCheck(out.result)) {
+      // Check-first: this host has something to change; the rest of its preview is moot.
+      bh.wouldChange = task.name;
+      bh.stopped = true;
+    }
   }
 
   private async runHandler(bh: BatchHost, h: HandlerStep, batch: Batch): Promise<void> {
@@ -544,7 +654,7 @@ class Run {
     bh.handlersRun.add(h.index);
     const { play } = batch.plan;
     const base = { host: bh.name, play: play.name, role: h.role.name, task: h.handler.name, handler: true };
-    this.emit({ type: 'task_start', ...base });
+    bh.out.emit({ type: 'task_start', ...base });
     const t0 = Date.now();
     let status: TaskStatus;
     let result: OpResult;
@@ -558,10 +668,10 @@ class Run {
       result = { status: 'failed', msg: errorMessage(e) };
     }
     const out: Outcome = { status, result, durationMs: Date.now() - t0, ranOn: bh.name };
-    this.emit({ type: 'task_end', ...base, ...this.endFields(out, null) });
-    this.recap.count(bh.name, status);
-    this.recap.addTime(bh.name, out.durationMs);
-    this.recap.task({ host: bh.name, role: h.role.name, task: h.handler.name, durationMs: out.durationMs, handler: true });
+    bh.out.emit({ type: 'task_end', ...base, ...this.endFields(out, null) });
+    bh.out.recap.count(bh.name, status);
+    bh.out.recap.addTime(bh.name, out.durationMs);
+    bh.out.recap.task({ host: bh.name, role: h.role.name, task: h.handler.name, durationMs: out.durationMs, handler: true });
     if (status === 'unreachable') this.markUnreachable(bh, result.msg ?? 'unreachable', batch);
     else if (status === 'failed') {
       // A failed handler ends this host's handlers; the host is failed.
@@ -574,8 +684,8 @@ class Run {
     bh.stopped = true;
     bh.failedHere = true;
     bh.run.failed = true;
-    this.recap.markFailed(bh.name);
-    this.emit({ type: 'host_state', host: bh.name, state: 'failed', msg });
+    bh.out.recap.markFailed(bh.name);
+    bh.out.emit({ type: 'host_state', host: bh.name, state: 'failed', msg });
     this.applyPolicy(batch, bh.name);
   }
 
@@ -583,14 +693,15 @@ class Run {
     bh.stopped = true;
     bh.unreachableHere = true;
     bh.run.unreachable = true;
-    this.recap.markUnreachable(bh.name);
-    this.emit({ type: 'host_state', host: bh.name, state: 'unreachable', msg });
+    bh.out.recap.markUnreachable(bh.name);
+    bh.out.emit({ type: 'host_state', host: bh.name, state: 'unreachable', msg });
     this.applyPolicy(batch, bh.name);
   }
 
   /** any_errors_fatal and max_fail_percentage: stop the batch, and the run after it. */
   private applyPolicy(batch: Batch, host: string): void {
-    if (batch.stop) return;
+    // A check-first pass judges its failures once it is over (checkFirst()).
+    if (batch.stop || batch.checkFirst) return;
     const { play } = batch.plan;
     if (play.anyErrorsFatal) {
       batch.stop = `any_errors_fatal (${host} failed)`;

@@ -90,6 +90,14 @@ export interface Play {
   strategy?: 'linear' | 'free';
   /** Rolling batches: a count (1) or a percentage ('30%'); a list ramps up: [1, '50%']. */
   serial?: number | string | Array<number | string>;
+  /**
+   * With serial: first run every host's tasks at once in check mode (reads only). A host with
+   * nothing to change is done then (its results are that check's); one that failed there
+   * fails (the failure policy applies before anything rolls); only the hosts with something to
+   * change roll in serial batches. A converged rolling play then costs one pass, not one per
+   * batch. Not Ansible's: off unless set (the K3s plays set it).
+   */
+  checkFirst?: boolean;
   anyErrorsFatal?: boolean;
   maxFailPercentage?: number;
   gatherFacts?: boolean;

@@ -5,7 +5,10 @@
 //      cluster-init and is ready (unit active, token file, /readyz) before the second starts;
 //      each joiner is an etcd voter before the next. On a re-run the same order is a safe
 //      roll: a server is restarted only when its binary, config or unit changed, and a server
-//      that does not come back ends the run, the later ones untouched (exit 2);
+//      that does not come back ends the run, the later ones untouched (exit 2). Every server
+//      is first checked at once (Play.checkFirst, check mode, its readiness gate one look):
+//      a server with nothing to change is done then, one found failing stops the play before
+//      any server restarts, and only the others roll; a converged cluster costs one pass;
 //   3. agents, through the VIP: the first alone (a canary), then the rest together; with
 //      `agentSerial: 1` (k3s-upgrade.ts) one at a time.
 // Node Ready is never awaited here: with flannel-backend none the nodes stay NotReady until
@@ -35,7 +38,9 @@ export function k3sServerPlay(o: K3sPlayOptions = {}): Play {
     hosts: K3S_SERVERS,
     become: true,
     anyErrorsFatal: true,
-    ...(o.unsafeRoll ? {} : { serial: 1 }),
+    // A converged server is checked with the others at once (its gate included: one look at
+    // /readyz and its voter status); only servers with something to change roll, one at a time.
+    ...(o.unsafeRoll ? {} : { serial: 1, checkFirst: true }),
     roles: [k3sMasterRole],
   };
 }
@@ -45,7 +50,7 @@ export function k3sAgentPlay(o: K3sPlayOptions = {}): Play {
     name: 'K3s agents',
     hosts: K3S_AGENTS,
     become: true,
-    ...(o.unsafeRoll ? {} : { serial: o.agentSerial ?? [1, '100%'] }),
+    ...(o.unsafeRoll ? {} : { serial: o.agentSerial ?? [1, '100%'], checkFirst: true }),
     roles: [k3sWorkerRole],
   };
 }

@@ -4,7 +4,11 @@
 // --no-block, then poll on the host (one exec) until ready or the deadline, and a timeout fails
 // with the reason and the end of the unit's journal.
 import { describeFailure } from '../../lib/ops/shell.ts';
-import { changed, failed, ok, skipped, type OpContext, type OpResult } from '../../lib/ops/types.ts';
+import { changed, failed, ok, wouldWait, type OpContext, type OpResult } from '../../lib/ops/types.ts';
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
+}
 import { parseProbe } from '../../lib/ops/probe.ts';
 import { K3S_BIN, SERVER_TOKEN } from './templates.ts';
 
@@ -121,11 +125,19 @@ export const AGENT_READY_SCRIPT = [
   'done',
 ].join('\n');
 
-/** Run a gate script on the host; its exit 124 is a timeout whose stderr says why. */
-export async function runGate(ctx: OpContext, what: string, script: string, args: Array<string | number>, limitSec: number): Promise<OpResult> {
-  if (ctx.check) return skipped(`would wait for ${what} (check mode does not wait)`);
+/**
+ * Run a gate script on the host (`args(limit)`: its arguments with that time limit); its exit
+ * 124 is a timeout whose stderr says why.
+ */
+export async function runGate(ctx: OpContext, what: string, script: string, args: (limitSec: number) => Array<string | number>, limitSec: number): Promise<OpResult> {
+  if (ctx.check) {
+    // One look, never a wait (a read): ready now is ok; not yet is what a real run would wait for.
+    const r = await ctx.$.read`sh -c ${script} k3s-gate ${args(0)}`.fresh().timeout(60_000).nothrow();
+    if (r.ok) return ok(r.stdout.trim() || what);
+    return wouldWait(`would wait for ${what} (not yet: ${firstLine(r.stderr) || describeFailure(r)}; check mode does not wait)`);
+  }
   const t0 = Date.now();
-  const r = await ctx.$`sh -c ${script} k3s-gate ${args}`.timeout((limitSec + 60) * 1000).nothrow();
+  const r = await ctx.$`sh -c ${script} k3s-gate ${args(limitSec)}`.timeout((limitSec + 60) * 1000).nothrow();
   // The message says what was found, not how long it took (runs compare their results).
   if (r.ok) return ok(r.stdout.trim() || what, { data: { elapsedMs: Date.now() - t0 } });
   const reason = r.stderr.trim() || describeFailure(r) || `rc ${r.exitCode}`;
@@ -135,11 +147,11 @@ export async function runGate(ctx: OpContext, what: string, script: string, args
 
 export function serverGate(ctx: OpContext, a: { unit: string; node: string; voter: boolean; limitSec: number }): Promise<OpResult> {
   const what = a.voter ? `${a.unit} ready and ${a.node} an etcd voter` : `${a.unit} ready`;
-  return runGate(ctx, what, SERVER_READY_SCRIPT, [a.unit, a.limitSec, a.node, a.voter ? 1 : 0, K3S_BIN, SERVER_TOKEN], a.limitSec);
+  return runGate(ctx, what, SERVER_READY_SCRIPT, (limit) => [a.unit, limit, a.node, a.voter ? 1 : 0, K3S_BIN, SERVER_TOKEN], a.limitSec);
 }
 
 export function agentGate(ctx: OpContext, a: { unit: string; limitSec: number }): Promise<OpResult> {
-  return runGate(ctx, `${a.unit} active`, AGENT_READY_SCRIPT, [a.unit, a.limitSec], a.limitSec);
+  return runGate(ctx, `${a.unit} active`, AGENT_READY_SCRIPT, (limit) => [a.unit, limit], a.limitSec);
 }
 
 /**

@@ -24,7 +24,7 @@ const AGENT = unitName('agent');
 function nodeRegistered(ctx: Ctx): Promise<OpResult> {
   const node = thisNode(ctx).name;
   const limit = timeoutSec(ctx.vars);
-  return runGate(ctx, `node ${node} registered`, NODE_REGISTERED_SCRIPT, [K3S_BIN, node, limit], limit);
+  return runGate(ctx, `node ${node} registered`, NODE_REGISTERED_SCRIPT, (l) => [K3S_BIN, node, l], limit);
 }
 
 const tasks: Task<K3sVars>[] = [
