@@ -224,15 +224,20 @@ describe('round trips a converged role costs per host', () => {
 
 describe('the whole site per host (what the lab bench measures)', () => {
   // The recorder kept what the ssh transport counted on the wire in the same two runs (the
-  // recap's roundTrips, `roundtrips=` under -v). Wire = connect (5-6: TCP, version, key
-  // exchange, keys, auth) + the host lock session and opening the pipelined shell (4-5) +
-  // what the model counts. master1 has 3 more: it serves the agents' delegated token reads and
-  // registration checks, and two agents ask at once (the batch after the canary): a command
-  // that finds the pipelined shell busy opens a session of its own (3 round trips, not 1).
+  // recap's roundTrips, `roundtrips=` under -v). On every host but master1, wire = connect
+  // (5-6: TCP, version, key exchange, keys, auth) + the host lock session and opening the
+  // pipelined shell (4-5) + exactly what the model counts. master1 shows 3-6 more, varying
+  // between recordings (over model + connect: 8 and 11 with probe-ahead, 8 and 9 without): it also serves the agents'
+  // delegated token reads and registration checks, and agents ask at once (the batch after the
+  // canary); a command that finds the connection's pipelined shell busy opens a session of its
+  // own (about 3 round trips instead of 1). So its bound allows 2 more per delegated command.
   it('site.ts with the tunnel: the model\'s count per host, and against the wire\'s', async () => {
     const wire = JSON.parse(fixtureTexts.get('wire.json')!) as Record<'probeAhead' | 'noProbeAhead', Record<string, { roundTrips: number; connectRoundTrips: number }>>;
     const got: Record<string, [number, number]> = {};
     for (const ahead of [true, false]) {
+      // Commands the agents' play sends to master1 (delegated): the agents' play after the preflight, less the preflight.
+      const delegated = (await replay([k3sPreflightPlay, k3sAgentPlay()], ahead)).trips.master1! - (await replay([k3sPreflightPlay], ahead)).trips.master1!;
+      expect(delegated).toBe(6);
       const r = await replay(sitePlaysWith({ tunnel: true }), ahead);
       expect(r.missing).toEqual([]);
       expect(r.failed).toEqual([]);
@@ -244,7 +249,7 @@ describe('the whole site per host (what the lab bench measures)', () => {
         const overhead = w[h]!.roundTrips - w[h]!.connectRoundTrips - model;
         expect(w[h]!.connectRoundTrips, h).toBeGreaterThanOrEqual(5);
         expect(overhead, `${h}: wire ${w[h]!.roundTrips}, connect ${w[h]!.connectRoundTrips}, model ${model}`).toBeGreaterThanOrEqual(4);
-        expect(overhead, `${h}: wire ${w[h]!.roundTrips}, connect ${w[h]!.connectRoundTrips}, model ${model}`).toBeLessThanOrEqual(h === 'master1' ? 8 : 5);
+        expect(overhead, `${h}: wire ${w[h]!.roundTrips}, connect ${w[h]!.connectRoundTrips}, model ${model}`).toBeLessThanOrEqual(h === 'master1' ? 5 + 2 * delegated : 5);
       }
     }
     expect(got).toEqual(SITE);
