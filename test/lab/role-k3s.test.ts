@@ -131,6 +131,12 @@ describe('K3s servers and agents through the API VIP (K3s double)', () => {
     expect(second.code, describeRun(second)).toBe(0);
     expect(second.tasks.filter((t) => t.status === 'changed').map((t) => `${t.host}: ${t.task}: ${t.msg}`)).toEqual([]);
     expect(await startedAll()).toEqual(before);
+    // Converged, no host rolled: every server and agent was checked at once (Play.checkFirst),
+    // each gate one look that found it ready (a real readiness check, not a skip).
+    const checkedFirst = second.events.flatMap((e) => (e.type === 'host_state' && e.msg === 'nothing to change (checked first)' ? [e.host] : []));
+    expect(checkedFirst.sort()).toEqual([...NODES].sort());
+    for (const m of ['master1', 'master2', 'master3']) expect(task(second, m, 'k3s ready')).toMatchObject({ status: 'ok', msg: expect.stringMatching(/^ready: k3s active, \/readyz ok/) });
+    for (const a of AGENTS) expect(task(second, a, 'k3s-agent joined')).toMatchObject({ status: 'ok', msg: 'ready: k3s-agent active' });
 
     // The token: 0600 files only, in no argv, no world-readable file, no drover output.
     token = await sh('master1', 'cat /var/lib/rancher/k3s/server/token');
