@@ -255,3 +255,40 @@ describe('the whole site per host (what the lab bench measures)', () => {
     expect(got).toEqual(SITE);
   });
 });
+
+describe('the lab bench\'s playbook (bench/playbooks/lab-site.ts)', () => {
+  // Foundation, load balancers and K3s (no PostgreSQL, Cilium or cloudflared), per host, facts
+  // included, probe-ahead on / off. Against `-v`'s roundtrips= of the same playbook on the
+  // converged lab (2026-12-07 04:58 UTC, load 3.7; `flock /tmp/lab.lock npx tsx
+  // lab/with-k3s-double.ts dist/bench/playbooks/lab-site.js -i inventory/lab.yaml -v`, then with
+  // DROVER_PROBE_AHEAD=0): load balancers 15 15 / 27 26, infra 12 / 21, postgresql1-2 13 14 /
+  // 21 21, master1 41 / 64, master2-3 24 24 / 46 47, workers 24 25 25 / 41 41 41, storage1
+  // 18 / 30. That is this + 9 to 11 (connect 5-6, lock and shell 4-5) on every host but
+  // master1 (+19 / +18: the agents' delegated commands arriving at once, see above).
+  const LAB_SITE: Record<string, [number, number]> = {
+    loadbalancer1: [4, 16],
+    loadbalancer2: [4, 16],
+    infra: [3, 10],
+    postgresql1: [3, 10],
+    postgresql2: [3, 10],
+    master1: [22, 46],
+    master2: [13, 36],
+    master3: [13, 36],
+    worker1: [14, 30],
+    worker2: [14, 30],
+    worker3: [14, 30],
+    storage1: [7, 19],
+  };
+  it('per host', async () => {
+    const plays = [basePlay, k3sPrereqsPlay, lbPlay, k3sPreflightPlay, k3sServerPlay(), k3sAgentPlay()];
+    const got: Record<string, [number, number]> = {};
+    for (const ahead of [true, false]) {
+      const r = await replay(plays, ahead);
+      expect(r.missing).toEqual([]);
+      expect(r.failed).toEqual([]);
+      expect(r.changed).toEqual([]);
+      for (const h of Object.keys(r.trips)) (got[h] ??= [0, 0])[ahead ? 0 : 1] = r.trips[h]! + r.facts[h]!;
+    }
+    expect(got).toEqual(LAB_SITE);
+  });
+});
