@@ -538,7 +538,8 @@ class LabRun {
       return [
         ...scenario('one', `1 host (${one})`, [one], lat ? ['drover-npx', 'drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor']),
         ...scenario('python', `the ${python.length} hosts with Python`, python, lat ? ['drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover', 'drover-prebuilt', 'ansible', 'floor']),
-        ...scenario('all', `all ${all.length} lab hosts`, all, lat ? ['drover', 'drover-prebuilt', 'drover-no-ahead', 'floor'] : ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-sessions', 'floor']),
+        // rolling: the serial K3s plays without Play.checkFirst (every host in its own batch).
+        ...scenario('all', `all ${all.length} lab hosts`, all, lat ? ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'floor'] : ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'drover-sessions', 'floor']),
       ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
     };
     const out: LabScenario[] = [];
@@ -771,6 +772,7 @@ export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): str
     const tsx = get('drover-npx') ?? get('drover');
     const tsxName = get('drover-npx') ? 'npx tsx' : 'node --import tsx';
     const na = get('drover-no-ahead');
+    const ro = get('drover-rolling');
     const an = get('ansible');
     const fl = get('floor');
     const wall = (r: typeof pre) => (r ? fmtS(r.summary.wallMs) : '');
@@ -789,6 +791,8 @@ export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): str
       tsx && fl ? ratio(tsx, fl) : '',
       ratio(an, pre),
       ratio(na, pre),
+      wall(ro),
+      ratio(ro, pre),
       median([...sc.results.values()].map((r) => r.summary.load)).toFixed(2),
     ]);
     for (const [tool, r] of sc.results) {
@@ -829,7 +833,7 @@ export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): str
     '',
     'Ready for the README (medians; round trips per host as the relay counted them, for Drover prebuilt / no-ahead / Ansible / floor):',
     '',
-    table(['RTT', 'hosts', 'Drover prebuilt', 'Drover (tsx)', 'no-ahead', 'Ansible', 'floor', 'round trips/host', 'Drover/floor', 'tsx/floor', 'Ansible/Drover', 'no-ahead/Drover', 'load avg'], compact),
+    table(['RTT', 'hosts', 'Drover prebuilt', 'Drover (tsx)', 'no-ahead', 'Ansible', 'floor', 'round trips/host', 'Drover/floor', 'tsx/floor', 'Ansible/Drover', 'no-ahead/Drover', 'rolling', 'rolling/Drover', 'load avg'], compact),
     '',
     'Every column:',
     '',
@@ -842,7 +846,8 @@ export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): str
     'the engine reports it: the cross-check. "relay CPU": what the relay process spent during the run (on the same cores).',
     'Tools as in the lab part: drover-prebuilt = `node dist/bench/playbooks/lab-site.js`, drover-npx = `npx tsx bench/playbooks/lab-site.ts`',
     '(the README\'s command, 1 host), drover = `node --import tsx bench/playbooks/lab-site.ts` (all hosts), drover-no-ahead = prebuilt',
-    'with `DROVER_PROBE_AHEAD=0`; Ansible: pipelining, ControlPersist (its default, 60 s; the master is killed after each run, so every',
+    'with `DROVER_PROBE_AHEAD=0`, drover-rolling = prebuilt with `DROVER_CHECK_FIRST=0` (the serial K3s plays roll every host in',
+    'its own batch, converged or not, as Ansible does: the engine before Play.checkFirst); Ansible: pipelining, ControlPersist (its default, 60 s; the master is killed after each run, so every',
     'run pays its connection), forks = hosts, only on the hosts with Python; the floor: one `ssh host sh -s` per host with the',
     'hand-written checks. Every timed run is checked: all hosts answered, nothing failed, nothing changed.',
     `Rounds interleaved per scenario (tool A, B, C, then again), RTTs one after another; ${o.runs} runs per tool; load average before each run (median).`,
@@ -892,7 +897,9 @@ export function labMarkdown(res: LabResults, o: LabOptions, cmd: string): string
     'TypeScript bundled, packages from node_modules), **drover-sessions** = prebuilt with `DROVER_PIPELINING=0` (one SSH',
     'session per command instead of the default pipelined shell: the engine before pipelining became the default),',
     '**drover-no-ahead** = prebuilt with `DROVER_PROBE_AHEAD=0` (one round trip per probe instead of reading the next',
-    'tasks\' probes in one: the engine before probe-ahead, lib/run/probe-ahead.ts).',
+    'tasks\' probes in one: the engine before probe-ahead, lib/run/probe-ahead.ts), **drover-rolling** = prebuilt with',
+    '`DROVER_CHECK_FIRST=0` (the serial K3s plays roll every host in its own batch, converged or not, as Ansible does: the',
+    'engine before Play.checkFirst).',
     'Pipelining and probe-ahead are on in every other Drover row. The ratio columns are given for each Drover row; the goals of issue 6',
     '(Ansible/Drover >= 20x on 1 host, Drover/floor <= 1.5x on all hosts) are read on the rows named in bench/README.md.',
     '"of which in the engine": Drover\'s own run_start-to-recap time (the rest is starting node, loading the modules and',

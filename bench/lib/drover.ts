@@ -12,13 +12,15 @@ import { join } from 'node:path';
  * drover-sessions: prebuilt with DROVER_PIPELINING=0 (one SSH session per command, the
  * engine's behaviour before pipelining became the default);
  * drover-no-ahead: prebuilt with DROVER_PROBE_AHEAD=0 (one round trip per probe, the engine
- * before probe-ahead: lib/run/probe-ahead.ts).
+ * before probe-ahead: lib/run/probe-ahead.ts);
+ * drover-rolling: prebuilt with DROVER_CHECK_FIRST=0 (serial plays roll every host one batch
+ * after another, as Ansible does, converged or not: the engine before Play.checkFirst).
  */
-export type DroverVariant = 'drover' | 'drover-npx' | 'drover-prebuilt' | 'drover-sessions' | 'drover-no-ahead';
+export type DroverVariant = 'drover' | 'drover-npx' | 'drover-prebuilt' | 'drover-sessions' | 'drover-no-ahead' | 'drover-rolling';
 
-export const DROVER_VARIANTS: readonly DroverVariant[] = ['drover', 'drover-npx', 'drover-prebuilt', 'drover-sessions', 'drover-no-ahead'];
+export const DROVER_VARIANTS: readonly DroverVariant[] = ['drover', 'drover-npx', 'drover-prebuilt', 'drover-sessions', 'drover-no-ahead', 'drover-rolling'];
 
-const PREBUILT: readonly DroverVariant[] = ['drover-prebuilt', 'drover-sessions', 'drover-no-ahead'];
+const PREBUILT: readonly DroverVariant[] = ['drover-prebuilt', 'drover-sessions', 'drover-no-ahead', 'drover-rolling'];
 
 export function isDrover(tool: string): tool is DroverVariant {
   return (DROVER_VARIANTS as readonly string[]).includes(tool);
@@ -38,6 +40,7 @@ export function droverCommand(v: DroverVariant, script: string, args: readonly s
   // environment cannot change a row's meaning.
   env.DROVER_PIPELINING = v === 'drover-sessions' ? '0' : '1';
   env.DROVER_PROBE_AHEAD = v === 'drover-no-ahead' ? '0' : '1';
+  env.DROVER_CHECK_FIRST = v === 'drover-rolling' ? '0' : '1';
   const flags = l.nodeFlags ?? [];
   switch (v) {
     case 'drover':
@@ -47,6 +50,7 @@ export function droverCommand(v: DroverVariant, script: string, args: readonly s
     case 'drover-prebuilt':
     case 'drover-sessions':
     case 'drover-no-ahead':
+    case 'drover-rolling':
       return { argv: [process.execPath, ...flags, join('dist', `${script}.js`), ...args], env };
   }
 }

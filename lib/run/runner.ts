@@ -11,7 +11,7 @@ import type { InventoryHost } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { errorMessage, runWithRetries, normaliseResult } from './attempts.ts';
 import { serialBatches, serialLabel } from './batches.ts';
-import { makeHostCtx, wantsBecome } from './context.ts';
+import { makeHostCtx, truthy, wantsBecome } from './context.ts';
 import { defaultCheckConnections, defaultConnect, defaultGatherFacts, defaultSelectHosts } from './defaults.ts';
 import { HostPool, lookupHost } from './host-pool.ts';
 import type { Recap, RunOptions } from './options.ts';
@@ -21,6 +21,11 @@ import { RecapBuilder } from './recap.ts';
 import { CheckModeRefusal, TaskTransport, refusalsOf, unwrapTransport } from './task-transport.ts';
 import type { HostCtx, Play, Task } from './types.ts';
 import { mergeHostVars } from './vars.ts';
+
+/** DROVER_CHECK_FIRST=0: serial plays roll every host, as Ansible does (the bench's drover-rolling). */
+function checkFirstOn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return truthy(env.DROVER_CHECK_FIRST) ?? true;
+}
 
 type NoTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
 export type EventInput = NoTs<DroverEvent>;
@@ -250,7 +255,7 @@ class Run {
     for (const h of hosts) this.emit({ type: 'host_state', host: h, state: 'waiting' });
 
     // check-first: the hosts with nothing to change are done at once; only the others roll.
-    const rolling = play.checkFirst && !this.check && serialBatches(hosts, play.serial).length > 1 ? await this.checkFirst(plan, hosts) : hosts;
+    const rolling = play.checkFirst && checkFirstOn() && !this.check && serialBatches(hosts, play.serial).length > 1 ? await this.checkFirst(plan, hosts) : hosts;
     const batches = serialBatches(rolling, play.serial);
     for (let bi = 0; bi < batches.length; bi++) {
       const names = batches[bi]!;
