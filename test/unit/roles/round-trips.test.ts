@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory, runPlays, selectHosts, type DroverEvent, type EventSink, type Inventory, type Play } from 'drover';
 import { Replay, hostRecordingSchema, type HostRecording } from 'drover/testing';
-import { baseRole } from 'drover/roles/base';
 import { haproxyRole } from 'drover/roles/haproxy';
 import { keepalivedRole } from 'drover/roles/keepalived';
 import { basePlay, k3sPrereqsPlay } from '../../../playbooks/plays/base.ts';
@@ -182,14 +181,15 @@ const ROLES: Array<{ role: string; plays: () => Play[]; before?: () => Play[] }>
   { role: 'haproxy', plays: () => [{ ...lbPlay, roles: [haproxyRole] }] },
   { role: 'keepalived', plays: () => [{ ...lbPlay, roles: [keepalivedRole] }] },
   { role: 'postgres', plays: () => dbPlays },
-  // The preflight (role k3s-preflight, of roles/k3s-master) runs on masters and workers.
+  // The preflight (role k3s-preflight, of roles/k3s-master) runs on masters and workers, and
+  // connects them, so the servers' play checks them at once first (Play.checkFirst).
   { role: 'k3s-master', plays: () => [k3sPreflightPlay, k3sServerPlay()] },
-  // After the preflight, as in site (the agent play's check-first pass relies on it).
+  // After the preflight, as in site: Play.checkFirst checks at once only hosts an earlier play
+  // connected (with facts); alone, the agents would roll one batch after another for real.
   { role: 'k3s-worker', before: () => [k3sPreflightPlay], plays: () => [k3sAgentPlay()] },
   { role: 'cilium', plays: () => [ciliumPlay] },
   { role: 'cloudflared', plays: () => [cloudflaredPlay] },
 ];
-void baseRole;
 
 describe('round trips a converged role costs per host', () => {
   for (const { role, plays, before } of ROLES) {
