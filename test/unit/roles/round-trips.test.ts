@@ -138,7 +138,12 @@ async function replay(plays: Play[], ahead: boolean): Promise<Replayed> {
 
 const minus = (a: PerHost, b: PerHost): PerHost => Object.fromEntries(Object.entries(a).map(([h, n]) => [h, n - (b[h] ?? 0)]));
 
+let checkFirstEnv: string | undefined;
 beforeAll(async () => {
+  // The recorded runs had Play.checkFirst on (the default): a DROVER_CHECK_FIRST=0 around the
+  // tests (the bench's drover-rolling) would replay other commands.
+  checkFirstEnv = process.env.DROVER_CHECK_FIRST;
+  delete process.env.DROVER_CHECK_FIRST;
   inventory = await loadInventory(['inventory/lab.yaml']);
   fixtureTexts = new Map(readdirSync(CONVERGED_DIR).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(join(CONVERGED_DIR, f), 'utf8')]));
   recordings = [...fixtureTexts].filter(([f]) => f !== 'wire.json').map(([, text]) => hostRecordingSchema.parse(JSON.parse(text)));
@@ -153,6 +158,7 @@ beforeAll(async () => {
   writeFileSync(join(kubeDir, 'lab.yaml'), controllerKubeconfig(admin, { server: CLUSTER_URL(v), name: v.k3s_cluster_name }), { mode: 0o600 });
 });
 afterAll(() => {
+  if (checkFirstEnv !== undefined) process.env.DROVER_CHECK_FIRST = checkFirstEnv;
   if (kubeDir) rmSync(kubeDir, { recursive: true, force: true });
 });
 
