@@ -636,6 +636,8 @@ class LabRun {
       for (const c of cases) {
         const at = c.rttMs !== undefined ? ` at ${c.rttMs} ms RTT` : '';
         o.log(`lab first converge: resetting the lab, then ${c.tool} on ${c.name}${at}`);
+        // The release server lives in the lab namespace, which the reset removes: a new one after.
+        await this.stopRelease();
         await labReset({ log: () => {} });
         await labUp(inventory, { log: () => {} });
         await this.reachable(all);
