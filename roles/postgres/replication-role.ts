@@ -1,13 +1,14 @@
 // The replication role on the primary: LOGIN REPLICATION with the wanted password, created or
 // fixed idempotently through psql as the postgres user (local socket, peer auth).
-// The probe reads the stored SCRAM verifier and this controller checks it against the password
-// (scram.ts): the password is never sent for a check, never printed, never on any argv. A change
+// The probe reads the stored SCRAM verifier's public half and a digest of it, and this
+// controller checks them against the password (scram.ts): the password is never sent for a
+// check, never printed, never on any argv; the verifier never leaves the server for a check. A change
 // sends a freshly computed verifier on psql's stdin: the plaintext never reaches the server.
 import { defineOp } from '../../lib/ops/exec.ts';
 import { changed, failed, ok, type Op } from '../../lib/ops/types.ts';
 import { addSecret } from '../../lib/secrets/redact.ts';
 import { localPsqlArgv, type PgLayout } from './layout.ts';
-import { scramMatches, scramVerifier } from './scram.ts';
+import { scramDigestMatches, scramVerifier, type StoredVerifier } from './scram.ts';
 import { oneLine, probeLines, probeValue, probeValues, psqlProbe, sqlIdent, sqlLiteral } from './sql.ts';
 
 export interface RoleState {
@@ -18,12 +19,19 @@ export interface RoleState {
   exists: boolean;
   login: boolean;
   replication: boolean;
-  /** pg_authid.rolpassword ('' when none). Never reported. */
-  stored: string;
+  /** pg_authid.rolpassword as the probe describes it (scheme, public half, digest). */
+  stored: StoredVerifier;
 }
 
+const NO_PASSWORD: StoredVerifier = { scheme: '', params: '', sha256: '' };
+
 export function roleProbeSql(user: string): string {
-  return `SELECT rolcanlogin::int || '|' || rolreplication::int || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${sqlLiteral(user)}`;
+  // describeVerifier() in scram.ts computes the same three fields.
+  const pw = "coalesce(rolpassword, '')";
+  const scheme = `CASE WHEN ${pw} LIKE 'SCRAM-SHA-256$%' THEN 'SCRAM-SHA-256' WHEN ${pw} = '' THEN '' ELSE 'other' END`;
+  const params = `CASE WHEN ${pw} LIKE 'SCRAM-SHA-256$%' THEN split_part(${pw}, '$', 2) ELSE '' END`;
+  const digest = `encode(sha256(convert_to(${pw}, 'UTF8')), 'hex')`;
+  return `SELECT rolcanlogin::int || '|' || rolreplication::int || '|' || ${scheme} || '|' || ${params} || '|' || ${digest} FROM pg_authid WHERE rolname = ${sqlLiteral(user)}`;
 }
 
 export function parseRoleState(stdout: string): RoleState {
@@ -31,13 +39,13 @@ export function parseRoleState(stdout: string): RoleState {
   const installed = probeValue(lines, 'installed') === '1';
   const rc = probeValue(lines, 'q_rc');
   const rows = probeValues(lines, 'q').filter((r) => r !== '');
-  const base = { installed, exists: false, login: false, replication: false, stored: '' };
+  const base = { installed, exists: false, login: false, replication: false, stored: NO_PASSWORD };
   if (!installed) return { ...base, reachable: false };
   if (rc !== '0') return { ...base, reachable: false, error: oneLine(rows.join(' ')) || `psql exited ${rc ?? '?'}` };
   const row = rows[0];
   if (row === undefined) return { ...base, reachable: true };
-  const [login, replication, ...pw] = row.split('|');
-  return { installed, reachable: true, exists: true, login: login === '1', replication: replication === '1', stored: pw.join('|') };
+  const [login, replication, scheme = '', params = '', sha256 = ''] = row.split('|');
+  return { installed, reachable: true, exists: true, login: login === '1', replication: replication === '1', stored: { scheme, params, sha256 } };
 }
 
 export interface RoleDecision {
@@ -52,7 +60,7 @@ export function decideRole(s: RoleState, password: string): RoleDecision {
   const fixes: string[] = [];
   if (!s.login) fixes.push('LOGIN');
   if (!s.replication) fixes.push('REPLICATION');
-  if (!scramMatches(s.stored, password)) fixes.push('password');
+  if (!scramDigestMatches(s.stored, password)) fixes.push('password');
   return { action: fixes.length ? 'alter' : 'ok', fixes };
 }
 

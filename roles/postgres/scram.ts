@@ -37,3 +37,39 @@ export function scramMatches(stored: string, password: string): boolean {
   const server1 = Buffer.from(m[4]!, 'base64');
   return stored1.length === 32 && server1.length === 32 && timingSafeEqual(stored1, k.storedKey) && timingSafeEqual(server1, k.serverKey);
 }
+
+/**
+ * What the role's probe reads instead of the verifier itself: its scheme, its public half
+ * (`<iterations>:<salt>`) and a SHA-256 of the whole. Once the role has set a verifier it is
+ * registered as a secret (lib/secrets), and every command's output is masked where it appears:
+ * a probe that read the verifier back would see the mask, and a second run in the same
+ * process would find the password wrong and set it again. The digest is never masked, and the
+ * verifier itself never leaves the server for a check.
+ */
+export interface StoredVerifier {
+  /** 'SCRAM-SHA-256', 'other' (md5, a plaintext of old), or '' (no password). */
+  scheme: string;
+  /** `<iterations>:<salt b64>` for SCRAM. */
+  params: string;
+  /** Hex SHA-256 of the stored verifier. */
+  sha256: string;
+}
+
+/** Does the stored verifier (as the probe describes it) accept the password? */
+export function scramDigestMatches(v: StoredVerifier, password: string): boolean {
+  if (v.scheme !== 'SCRAM-SHA-256') return false;
+  const m = /^(\d+):([A-Za-z0-9+/=]+)$/.exec(v.params.trim());
+  if (!m) return false;
+  const iterations = Number(m[1]);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
+  const want = createHash('sha256').update(scramVerifier(password, Buffer.from(m[2]!, 'base64'), iterations), 'utf8').digest();
+  const got = Buffer.from(v.sha256.trim(), 'hex');
+  return got.length === 32 && timingSafeEqual(got, want);
+}
+
+/** The probe's view of a verifier, computed here (for tests and doubles): what the SQL returns. */
+export function describeVerifier(stored: string | null): StoredVerifier {
+  const v = stored ?? '';
+  const scheme = v.startsWith('SCRAM-SHA-256$') ? 'SCRAM-SHA-256' : v ? 'other' : '';
+  return { scheme, params: scheme === 'SCRAM-SHA-256' ? (v.split('$')[1] ?? '') : '', sha256: createHash('sha256').update(v, 'utf8').digest('hex') };
+}

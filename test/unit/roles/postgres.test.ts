@@ -7,13 +7,13 @@ import { inventoryLookup } from '../../../lib/run/lookup.ts';
 import type { HostCtx } from '../../../lib/run/types.ts';
 import type { CliOptions } from '../../../lib/cli/args.ts';
 import { postgresRole, confInput, confValidateCommand, hbaInput, RESTART_REGISTER } from '../../../roles/postgres/index.ts';
-import { redact, REDACTED } from '../../../lib/secrets/redact.ts';
+import { addSecret, redact, REDACTED } from '../../../lib/secrets/redact.ts';
 import { defaultPgVersion, pgLayout, type PgLayout } from '../../../roles/postgres/layout.ts';
 import { pendingRestart, classifyFileSettings } from '../../../roles/postgres/pending-restart.ts';
 import { decideOldPrimary, parseOldPrimary, postgresPromoteRole, promote } from '../../../roles/postgres/promote.ts';
 import { promotePlays } from '../../../roles/postgres/promote-play.ts';
-import { decideRole, parseRoleState, replicationRole, roleSql } from '../../../roles/postgres/replication-role.ts';
-import { scramMatches, scramVerifier } from '../../../roles/postgres/scram.ts';
+import { decideRole, parseRoleState, replicationRole, roleProbeSql, roleSql } from '../../../roles/postgres/replication-role.ts';
+import { describeVerifier, scramMatches, scramVerifier } from '../../../roles/postgres/scram.ts';
 import { decideSlots, replicationSlots } from '../../../roles/postgres/slots.ts';
 import { cloneScript, decideStandby, parseStandbyState, standbyOf, type StandbyState } from '../../../roles/postgres/standby.ts';
 import { confValue, conninfo, renderConf, renderHba, renderPassfile } from '../../../roles/postgres/templates.ts';
@@ -317,13 +317,25 @@ describe('SCRAM verifiers', () => {
 describe('replication role op', () => {
   const probe = (row: string | null, rc = 0) => ({ stdout: `installed=1\nq_rc=${rc}\n${row === null ? '' : `q=${row}\n`}` });
 
+  /** The probe's row for a stored verifier, as the SQL builds it (describeVerifier). */
+  const row = (login: number, repl: number, stored: string | null) => {
+    const d = describeVerifier(stored);
+    return `${login}|${repl}|${d.scheme}|${d.params}|${d.sha256}`;
+  };
+
   it('decisions', () => {
     const stored = scramVerifier(PW);
-    const s = (row: string | null) => parseRoleState(probe(row).stdout);
+    const s = (r: string | null) => parseRoleState(probe(r).stdout);
     expect(decideRole(s(null), PW)).toEqual({ action: 'create', fixes: [] });
-    expect(decideRole(s(`1|1|${stored}`), PW)).toEqual({ action: 'ok', fixes: [] });
-    expect(decideRole(s(`0|1|${stored}`), PW)).toEqual({ action: 'alter', fixes: ['LOGIN'] });
-    expect(decideRole(s('1|0|md5aaaa'), PW)).toEqual({ action: 'alter', fixes: ['REPLICATION', 'password'] });
+    expect(decideRole(s(row(1, 1, stored)), PW)).toEqual({ action: 'ok', fixes: [] });
+    expect(decideRole(s(row(0, 1, stored)), PW)).toEqual({ action: 'alter', fixes: ['LOGIN'] });
+    expect(decideRole(s(row(1, 1, scramVerifier('another-password'))), PW)).toEqual({ action: 'alter', fixes: ['password'] });
+    expect(decideRole(s(row(1, 0, 'md5aaaa')), PW)).toEqual({ action: 'alter', fixes: ['REPLICATION', 'password'] });
+    expect(decideRole(s(row(1, 1, null)), PW)).toEqual({ action: 'alter', fixes: ['password'] });
+    // PostgreSQL's own verifier, described as the probe does: matched by its digest.
+    const pg15 = 'SCRAM-SHA-256$4096:s0mbHEZuwWM1g1GOot0w0Q==$ang79iPIO9glJeSAZbhZQftqjBMd+fZ5uFcHdJZsIG0=:4bDo+tPcRHuJA/fiiKwXhHId5Pb+oOwIRFuQIikSMVU=';
+    expect(decideRole(s(row(1, 1, pg15)), 'sekretpw123')).toEqual({ action: 'ok', fixes: [] });
+    expect(decideRole(s(row(1, 1, pg15)), 'sekretpw124')).toEqual({ action: 'alter', fixes: ['password'] });
     expect(roleSql('replicator', { action: 'alter', fixes: ['LOGIN'] }, 'V')).toBe('ALTER ROLE "replicator" WITH LOGIN REPLICATION;\n');
   });
 
@@ -345,13 +357,24 @@ describe('replication role op', () => {
     expect(JSON.stringify(r)).not.toContain('SCRAM');
   });
 
+  it('a verifier set earlier in the same process (a registered secret, masked in every output) does not blind the check', () => {
+    const v = scramVerifier(PW);
+    addSecret(v);
+    // The transport masks secrets in what a command prints: the probe's row must survive it.
+    const answer = redact(probe(row(1, 1, v)).stdout);
+    expect(answer).not.toContain(REDACTED);
+    expect(decideRole(parseRoleState(answer), PW)).toEqual({ action: 'ok', fixes: [] });
+    // The verifier itself is never selected, only described.
+    expect(roleProbeSql('replicator')).not.toMatch(/\|\| coalesce\(rolpassword, ''\) FROM/);
+  });
+
   it('up to date: one probe, ok; check mode: would change, only the probe ran', async () => {
     const a = makeCtx();
-    a.t.on('FROM pg_authid', probe(`1|1|${scramVerifier(PW)}`));
+    a.t.on('FROM pg_authid', probe(row(1, 1, scramVerifier(PW))));
     expect((await replicationRole({ layout, port: 5432, user: 'replicator', password: PW })(a.ctx)).status).toBe('ok');
     expect(a.t.execs).toHaveLength(1);
     const b = makeCtx({ check: true });
-    b.t.on('FROM pg_authid', probe(`1|1|${scramVerifier('another-password')}`));
+    b.t.on('FROM pg_authid', probe(row(1, 1, scramVerifier("another-password"))));
     const r = await replicationRole({ layout, port: 5432, user: 'replicator', password: PW })(b.ctx);
     expect(r).toMatchObject({ status: 'changed', msg: 'would fix role replicator: password' });
     expect(b.t.execs).toHaveLength(1);
