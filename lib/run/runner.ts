@@ -354,18 +354,8 @@ class Run {
     // The failure policy, over the play's hosts, before any host rolls.
     const failed = finished.filter((bh) => bh.failedHere || bh.unreachableHere);
     if (failed.length && !this.stopRun) {
-      const pct = (failed.length / hosts.length) * 100;
-      const why = play.anyErrorsFatal
-        ? `any_errors_fatal (${failed[0]!.name} failed)`
-        : play.maxFailPercentage !== undefined && pct > play.maxFailPercentage
-          ? `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed.length}/${hosts.length} hosts failed)`
-          : failed.length === hosts.length
-            ? `every host of the batch failed in play "${play.name}"`
-            : null;
-      if (why) {
-        this.stopRun = why;
-        this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${why}` });
-      }
+      const why = policyStop(play, failed[0]!.name, failed.length, hosts.length) ?? (failed.length === hosts.length ? `every host of the batch failed in play "${play.name}"` : null);
+      if (why) this.stopPlay(play, why);
     }
     return hosts.filter((h) => roll.has(h));
   }
@@ -708,18 +698,28 @@ class Run {
     // A check-first pass judges its failures once it is over (checkFirst()).
     if (batch.stop || batch.checkFirst) return;
     const { play } = batch.plan;
-    if (play.anyErrorsFatal) {
-      batch.stop = `any_errors_fatal (${host} failed)`;
-    } else if (play.maxFailPercentage !== undefined) {
-      const failed = batch.hosts.filter((bh) => bh.failedHere || bh.unreachableHere).length;
-      const pct = (failed / batch.hosts.length) * 100;
-      if (pct > play.maxFailPercentage) batch.stop = `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed}/${batch.hosts.length} hosts failed)`;
-    }
-    if (batch.stop) {
-      this.stopRun ??= batch.stop;
-      this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${batch.stop}` });
-    }
+    const failed = batch.hosts.filter((bh) => bh.failedHere || bh.unreachableHere).length;
+    batch.stop = policyStop(play, host, failed, batch.hosts.length);
+    if (batch.stop) this.stopPlay(play, batch.stop);
   }
+
+  /** The play's failure policy ended it: the run stops after it. */
+  private stopPlay(play: Play, why: string): void {
+    this.stopRun ??= why;
+    this.emit({ type: 'log', level: 'error', msg: `play "${play.name}" stopped: ${why}` });
+  }
+}
+
+/**
+ * any_errors_fatal and max_fail_percentage: why the play stops, now that `failedHost` failed
+ * and `failed` of its `total` hosts have; null when it goes on.
+ */
+function policyStop(play: Play, failedHost: string, failed: number, total: number): string | null {
+  if (play.anyErrorsFatal) return `any_errors_fatal (${failedHost} failed)`;
+  if (play.maxFailPercentage !== undefined && (failed / total) * 100 > play.maxFailPercentage) {
+    return `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed}/${total} hosts failed)`;
+  }
+  return null;
 }
 
 /**
