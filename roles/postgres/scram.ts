@@ -24,18 +24,9 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${k.storedKey.toString('base64')}:${k.serverKey.toString('base64')}`;
 }
 
-const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/;
-
 /** Does this stored verifier accept the password? False for md5 hashes, empty or malformed. */
 export function scramMatches(stored: string, password: string): boolean {
-  const m = VERIFIER.exec(stored.trim());
-  if (!m) return false;
-  const iterations = Number(m[1]);
-  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
-  const k = keys(password, Buffer.from(m[2]!, 'base64'), iterations);
-  const stored1 = Buffer.from(m[3]!, 'base64');
-  const server1 = Buffer.from(m[4]!, 'base64');
-  return stored1.length === 32 && server1.length === 32 && timingSafeEqual(stored1, k.storedKey) && timingSafeEqual(server1, k.serverKey);
+  return scramDigestMatches(describeVerifier(stored.trim()), password);
 }
 
 /**
@@ -67,7 +58,7 @@ export function scramDigestMatches(v: StoredVerifier, password: string): boolean
   return got.length === 32 && timingSafeEqual(got, want);
 }
 
-/** The probe's view of a verifier, computed here (for tests and doubles): what the SQL returns. */
+/** The probe's view of a verifier, computed here (scramMatches, tests): what the SQL returns. */
 export function describeVerifier(stored: string | null): StoredVerifier {
   const v = stored ?? '';
   const scheme = v.startsWith('SCRAM-SHA-256$') ? 'SCRAM-SHA-256' : v ? 'other' : '';
