@@ -194,19 +194,29 @@ export class ProbeAheadTransport implements Transport {
   }
 }
 
-/** Per host and play batch: how far the current window reaches and how wide the next one is. */
+/**
+ * Per host, for the whole run: how far the current window reaches and how wide the next one
+ * is. A new play (or batch) restarts it at its first task; a host that changed nothing since
+ * its last window keeps the width it reached, so a converged host reads a whole play's
+ * probes at once instead of starting again at FIRST_WINDOW in every play.
+ */
 export class ProbeWindow {
   private to = -1;
   private epoch = -1;
   private width = FIRST_WINDOW;
+  private restarted = false;
 
   /**
    * Called before the task at `index`: the step indexes to read ahead now, or [] when the
    * current window still covers it (or the window is one task wide).
    */
   next(index: number, epoch: number, last: number): number[] {
-    if (this.to >= 0) {
-      const changed = epoch !== this.epoch;
+    const changed = epoch !== this.epoch;
+    if (this.restarted) {
+      // Only the width carries over: a change since means a new window starts as any does.
+      this.width = changed ? FIRST_WINDOW : Math.max(this.width, FIRST_WINDOW);
+      this.restarted = false;
+    } else if (this.to >= 0) {
       if (index <= this.to && !changed) return [];
       this.width = changed ? 1 : Math.min(this.width * 2, MAX_WINDOW);
     }
@@ -216,6 +226,13 @@ export class ProbeWindow {
     const out: number[] = [];
     for (let i = index; i <= this.to; i++) out.push(i);
     return out;
+  }
+
+  /** A new play or batch: its task indexes start again at 0. */
+  restart(): void {
+    if (this.to < 0 && !this.restarted) return; // never used: it starts as a new one
+    this.to = -1;
+    this.restarted = true;
   }
 
   /** The read-ahead itself ran execs: start counting changes after it. */

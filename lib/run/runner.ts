@@ -140,6 +140,8 @@ class Run {
   private readonly pool: HostPool;
   private readonly queue: PQueue;
   private readonly hosts = new Map<string, RunHost>();
+  /** Per host: its probe-ahead window, kept across plays (see ProbeWindow). */
+  private readonly windows = new Map<string, ProbeWindow>();
   private readonly check: boolean;
   private readonly diff: boolean;
   private readonly forks: number;
@@ -274,6 +276,14 @@ class Run {
     this.emit({ type: 'play_end', play: play.name, durationMs: Date.now() - started });
   }
 
+  /** The host's read-ahead window, restarted for a new play or batch (the width it learnt stays). */
+  private windowOf(name: string): ProbeWindow {
+    let w = this.windows.get(name);
+    if (!w) this.windows.set(name, (w = new ProbeWindow()));
+    w.restart();
+    return w;
+  }
+
   private batchHost(name: string, plan: PlayPlan, out: Outlet, run: RunHost, checking: boolean): BatchHost {
     return {
       name,
@@ -287,7 +297,7 @@ class Run {
       notified: new Set(),
       handlersRun: new Set(),
       handlerFailed: false,
-      window: new ProbeWindow(),
+      window: this.windowOf(name),
       out,
       checking,
     };
@@ -325,8 +335,11 @@ class Run {
     };
     this.emit({ type: 'log', level: 'info', msg: `play "${play.name}": checking ${ready.length} host(s) at once first; only those with something to change roll (serial ${serialLabel(play.serial)})` });
     for (const bh of batch.hosts) this.emit({ type: 'host_state', host: bh.name, state: 'running', msg: 'check first' });
-    if (play.strategy === 'free') await this.free(batch);
-    else await this.linear(batch);
+    // Each host at its own pace, whatever the play's strategy: the pass changes nothing, and
+    // a host sees only its own registered results, so lockstep would order nothing; it would
+    // only make every task wait for the slowest host's round trips (the sum of each task's
+    // slowest instead of the slowest host's sum). Its events are held and go out per host.
+    await this.free(batch);
 
     const roll = new Set(hosts.filter((h) => !outlets.has(h)));
     const finished: BatchHost[] = [];

@@ -163,4 +163,32 @@ describe('Play.checkFirst', () => {
     expect(w.ran.every((r) => r.endsWith(':real'))).toBe(true);
     expect(w.peak).toBe(1);
   });
+
+  it('the check pass runs each host at its own pace (a slow host holds no task of the others), its events still per host', async () => {
+    // Host a's first task is slow; in lockstep b and c would wait for it before their second.
+    const order: string[] = [];
+    const slow = defineRole({
+      name: 's',
+      vars: z.object({}),
+      tasks: ['one', 'two'].map((name): Task => ({
+        name,
+        run: async (ctx) => {
+          if (ctx.host === 'a' && name === 'one') await tick(60);
+          order.push(`${ctx.host}:${name}`);
+          return ok();
+        },
+      })),
+    });
+    for (const strategy of ['linear', 'free'] as const) {
+      order.length = 0;
+      const h = harness(inv);
+      const recap = await h.run([warmUp, { name: 'roll', hosts: 's', serial: 1, checkFirst: true, strategy, roles: [slow] }]);
+      expect(recap.exitCode).toBe(0);
+      expect(order.indexOf('b:two')).toBeLessThan(order.indexOf('a:one'));
+      expect(order.indexOf('c:two')).toBeLessThan(order.indexOf('a:one'));
+      // Held and flushed host by host: a's events, then b's, then c's.
+      const hosts = h.sink.of('task_end').filter((e) => e.play === 'roll').map((e) => e.host);
+      expect(hosts).toEqual(['a', 'a', 'b', 'b', 'c', 'c']);
+    }
+  });
 });

@@ -185,6 +185,27 @@ describe('ProbeWindow', () => {
     }
     expect(width).toBe(MAX_WINDOW);
   });
+
+  it('a new play restarts at task 0 with the width a converged host reached; after a change, at FIRST_WINDOW', () => {
+    const w = new ProbeWindow();
+    expect(w.next(0, 0, 30)).toHaveLength(FIRST_WINDOW);
+    expect(w.next(FIRST_WINDOW, 0, 30)).toHaveLength(FIRST_WINDOW * 2);
+    // Play 2, nothing changed on the host since: its 20 tasks in one window of 16, not 8.
+    w.restart();
+    expect(w.next(0, 0, 19)).toHaveLength(FIRST_WINDOW * 2);
+    for (let i = 1; i < FIRST_WINDOW * 2; i++) expect(w.next(i, 0, 19)).toEqual([]);
+    // A change (here in play 2's last tasks): play 3 starts as any window does.
+    w.restart();
+    expect(w.next(0, 3, 40)).toHaveLength(FIRST_WINDOW);
+    // A change that left the width at one task: the next play still starts at FIRST_WINDOW.
+    expect(w.next(FIRST_WINDOW, 5, 40)).toEqual([]);
+    w.restart();
+    expect(w.next(0, 5, 40)).toHaveLength(FIRST_WINDOW);
+    // A window never used restarts as a new one.
+    const v = new ProbeWindow();
+    v.restart();
+    expect(v.next(0, 0, 40)).toHaveLength(FIRST_WINDOW);
+  });
 });
 
 describe('capturing a task\'s probes', () => {
