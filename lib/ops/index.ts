@@ -14,7 +14,7 @@ import { kernelModule } from './kernelModule.ts';
 import { lineInFile } from './lineInFile.ts';
 import { link } from './link.ts';
 import { packages } from './package.ts';
-import { seq } from './seq.ts';
+import { each, seq } from './seq.ts';
 import { service } from './service.ts';
 import { sysctl } from './sysctl.ts';
 import { systemdUnit } from './systemdUnit.ts';
@@ -47,6 +47,7 @@ export const ops = {
   waitFor,
   fetch: fetchFile,
   seq,
+  each,
 } as const;
 
 export * from './types.ts';
@@ -67,7 +68,7 @@ export { lineInFile, decideLineInFile, type LineInFileOptions } from './lineInFi
 export { editBlock, editLine } from './lines.ts';
 export { link, decideLink, type LinkOptions } from './link.ts';
 export { packages, packages as package, decidePackages, type PackageOptions, type PackageState } from './package.ts';
-export { combine, seq } from './seq.ts';
+export { combine, each, partResults, seq } from './seq.ts';
 export { service, decideService, type ServiceOptions } from './service.ts';
 export { sysctl, decideSysctl, type SysctlOptions } from './sysctl.ts';
 export { systemdUnit, decideSystemdUnit, unitPath, type SystemdUnitOptions } from './systemdUnit.ts';

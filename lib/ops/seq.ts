@@ -5,6 +5,25 @@ import type { FileDiff, Op, OpResult, OpStatus } from './types.ts';
 
 /** Falsy entries are left out, so `seq(a, cond && b)` reads naturally. */
 export function seq(...ops: Array<Op | false | null | undefined>): Op {
+  return parts(ops, true);
+}
+
+/**
+ * Independent ops, each run whatever the others gave (a failed part does not stop the
+ * rest); `data.results` holds every part's result, in order, for a caller that judges them
+ * one by one. Unlike awaiting them in turn, every part's first probe is read ahead.
+ */
+export function each(...ops: Array<Op | false | null | undefined>): Op {
+  return parts(ops, false);
+}
+
+/** The results `seq`/`each` keep in `data.results`. */
+export function partResults(r: OpResult): OpResult[] {
+  const rs = (r.data as { results?: unknown } | undefined)?.results;
+  return Array.isArray(rs) ? (rs as OpResult[]) : [r];
+}
+
+function parts(ops: Array<Op | false | null | undefined>, stopOnFailure: boolean): Op {
   const list = ops.filter((o): o is Op => typeof o === 'function');
   return async (ctx) => {
     const results: OpResult[] = [];
@@ -22,7 +41,7 @@ export function seq(...ops: Array<Op | false | null | undefined>): Op {
         break;
       }
       results.push(r);
-      if (r.status === 'failed') break;
+      if (stopOnFailure && r.status === 'failed') break;
     }
     if (learnt.length) throw new ProbeCaptured(learnt);
     return combine(results);
@@ -46,13 +65,13 @@ export function combine(results: readonly OpResult[]): OpResult {
   const commands = results.flatMap((r) => r.commands ?? []);
   const stdout = results.map((r) => r.stdout).filter(Boolean).join('\n');
   const stderr = results.map((r) => r.stderr).filter(Boolean).join('\n');
-  const last = results[results.length - 1];
+  const firstFailed = results.find((r) => r.status === 'failed');
   const out: OpResult = { status, data: { results } };
   if (msgs.length) out.msg = msgs.join('; ');
   if (diff.length) out.diff = diff;
   if (commands.length) out.commands = commands;
   if (stdout) out.stdout = stdout;
   if (stderr) out.stderr = stderr;
-  if (status === 'failed' && last?.rc !== undefined) out.rc = last.rc;
+  if (firstFailed?.rc !== undefined) out.rc = firstFailed.rc;
   return out;
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ops } from '../../lib/ops/index.ts';
+import { ops, partResults } from '../../lib/ops/index.ts';
 import { describeFailure } from '../../lib/ops/shell.ts';
 import { failed, ok, type OpResult } from '../../lib/ops/types.ts';
 import type { HostCtx } from '../../lib/run/types.ts';
@@ -120,14 +120,15 @@ export async function installK3s(ctx: Ctx): Promise<OpResult> {
 /** kubectl, crictl and ctr as links to k3s (install.sh makes them when the names are free). */
 export const LINKS = ['kubectl', 'crictl', 'ctr'].map((n) => `/usr/local/bin/${n}`);
 export async function linkTools(ctx: Ctx): Promise<OpResult> {
+  // each, not one link after another: the three links are probed in one read-ahead.
+  const all = partResults(await ctx.run(ops.each(...LINKS.map((l) => ops.link(K3S_BIN, l)))));
   const results: OpResult[] = [];
   const kept: string[] = [];
-  for (const l of LINKS) {
-    const r = await ctx.run(ops.link(K3S_BIN, l));
+  all.forEach((r, i) => {
     // Another kubectl already there (a package): leave it, as install.sh does.
-    if (r.status === 'failed' && /exists and is not a symlink/.test(r.msg ?? '')) kept.push(l);
+    if (r.status === 'failed' && /exists and is not a symlink/.test(r.msg ?? '')) kept.push(LINKS[i]!);
     else results.push(r);
-  }
+  });
   const bad = results.find((r) => r.status === 'failed');
   if (bad) return bad;
   const note = kept.length ? `; kept ${kept.join(', ')} (not a link: use k3s kubectl)` : '';

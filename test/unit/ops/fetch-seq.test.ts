@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFile } from '../../../lib/ops/fetch.ts';
-import { combine, seq } from '../../../lib/ops/seq.ts';
+import { combine, each, partResults, seq } from '../../../lib/ops/seq.ts';
+import { ops } from '../../../lib/ops/index.ts';
+import { CaptureTransport, captureProbes } from '../../../lib/run/probe-ahead.ts';
 import { changed, failed, ok, skipped, type Op } from '../../../lib/ops/types.ts';
 import { makeCtx, sha } from './helpers.ts';
 
@@ -99,5 +101,34 @@ describe('seq', () => {
     expect(combine([skipped('x'), skipped('y')]).status).toBe('skipped');
     expect(combine([skipped('x'), ok('y')]).status).toBe('ok');
     expect(combine([]).status).toBe('ok');
+  });
+});
+
+describe('each', () => {
+  const op = (r: ReturnType<typeof ok>): Op => async () => r;
+
+  it('runs every part whatever the others gave; each result in order, the failure leads', async () => {
+    const { ctx } = makeCtx();
+    let ran = false;
+    const r = await each(op(changed('a')), op(failed('b broke', { rc: 2 })), async () => {
+      ran = true;
+      return ok('c fine');
+    })(ctx);
+    expect(ran).toBe(true);
+    expect(r).toMatchObject({ status: 'failed', msg: 'b broke', rc: 2 });
+    expect(partResults(r).map((x) => x.status)).toEqual(['changed', 'failed', 'ok']);
+  });
+
+  it("every part's first probe is learnt at once (three links: one read-ahead, not three round trips)", async () => {
+    const { ctx } = makeCtx({ transport: new CaptureTransport('h') });
+    const links = ['/usr/local/bin/kubectl', '/usr/local/bin/crictl', '/usr/local/bin/ctr'];
+    const probes = await captureProbes(() => each(...links.map((l) => ops.link('/usr/local/bin/k3s', l)))(ctx));
+    expect(probes).toHaveLength(3);
+    links.forEach((l, i) => expect(probes[i]!.command).toContain(l));
+    // Awaited one after another, only the first is learnt: the rest cost a round trip each.
+    const one = await captureProbes(async () => {
+      for (const l of links) await ops.link('/usr/local/bin/k3s', l)(ctx);
+    });
+    expect(one).toHaveLength(1);
   });
 });

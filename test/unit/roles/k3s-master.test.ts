@@ -395,6 +395,18 @@ describe('gate scripts in a real /bin/sh with stub systemctl, k3s and journalctl
 });
 
 describe('the role on a converged host (FakeTransport)', () => {
+  it('the links: each one judged on its own (a packaged kubectl is kept, the others made), all three probed', async () => {
+    const { ctx, transport } = ctxOf('master2', { vars: { k3s_token: TOKEN } });
+    transport
+      .on('/usr/local/bin/kubectl', { stdout: fileOut({ content: 'ELF', mode: '755' }) })
+      .on('/usr/local/bin/crictl', { stdout: fileOut({ type: 'link', target: '/usr/local/bin/k3s' }) })
+      .on('/usr/local/bin/ctr', { stdout: fileOut({ type: 'absent' }) });
+    const task = k3sMasterRole.tasks.find((t) => t.name === 'kubectl, crictl, ctr links')!;
+    const r = await task.run(ctx);
+    expect(r).toMatchObject({ status: 'changed', msg: 'link /usr/local/bin/ctr -> /usr/local/bin/k3s; kept /usr/local/bin/kubectl (not a link: use k3s kubectl)' });
+    expect(transport.commands.filter((c) => c.startsWith('ln '))).toEqual(["ln -s /usr/local/bin/k3s /usr/local/bin/ctr"]);
+  });
+
   const VERSION = 'v1.31.12+k3s1';
   it('every task of a converged joining server answers ok, one round trip each, and restarts nothing', async () => {
     const { ctx, transport } = ctxOf('master2', { vars: { k3s_token: TOKEN, k3s_version: VERSION, k3s_symlinks: false } });
