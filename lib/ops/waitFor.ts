@@ -2,7 +2,9 @@
 // succeeds. The whole loop runs on the target in ONE exec (no round trip per attempt).
 // Port probe without bash-only syntax at the top level: the script picks, in order,
 // `nc -z`, bash's /dev/tcp (run through `bash -c`, never in dash), or python3.
-// Check mode makes one attempt and never waits: ok if ready now, else skipped.
+// One fresh look first (a read: the runner's read-ahead stays good when the state is there);
+// only a state not there yet is polled for. Check mode makes that one look and never waits:
+// ok if ready now, else skipped as `wouldWait`.
 import { quote } from '../shell/quote.ts';
 import { defineOp, errText, run, sudoFor } from './exec.ts';
 import { failed, ok, skipped, wouldWait, type Op, type OpContext } from './types.ts';
@@ -97,12 +99,18 @@ async function wait(
 ) {
   const timeoutMs = ctx.check ? 0 : (o.timeoutMs ?? 60_000);
   const start = Date.now();
-  const r = await run(ctx, waitScript(check, timeoutMs / 1000, (o.intervalMs ?? 1000) / 1000, until), {
-    sudo,
-    timeoutMs: timeoutMs + 30_000,
-    // In --check it is one look (never a wait): a read, the only kind of exec check mode sends.
-    ...(ctx.check ? { probe: true } : {}),
-  });
+  // First one look, a fresh read (in --check the only one): when the state is already there
+  // nothing on the host changed, so what the runner read ahead stays good. Only a state not
+  // there yet is waited for, by a loop that counts as a change (the host changes by itself
+  // meanwhile, so what was read ahead is dropped): one round trip more, only when it waits.
+  const look = (timeoutSec: number, probe: boolean) =>
+    run(ctx, waitScript(check, timeoutSec, (o.intervalMs ?? 1000) / 1000, until), {
+      sudo,
+      timeoutMs: timeoutSec * 1000 + 30_000,
+      ...(probe ? { probe: true, fresh: true } : {}),
+    });
+  let r = await look(0, true);
+  if (r.code === 124 && !ctx.check && timeoutMs > 0) r = await look(timeoutMs / 1000, false);
   const elapsedMs = Date.now() - start;
   const data = { elapsedMs };
   if (r.code === 0) return ok(`${what} after ${(elapsedMs / 1000).toFixed(1)}s`, { data });

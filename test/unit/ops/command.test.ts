@@ -89,6 +89,22 @@ describe('waitFor', () => {
     expect(t.execs).toHaveLength(1);
   });
 
+  it('a real run looks once first, as a fresh read (read-ahead kept); only a state not there yet is polled, as a change', async () => {
+    const ready = makeCtx();
+    ready.t.on('chk', { code: 0 });
+    expect((await waitFor.port('10.0.0.1', 6443)(ready.ctx)).status).toBe('ok');
+    expect(ready.t.execs).toHaveLength(1);
+    expect(ready.t.execs[0]!.options).toMatchObject({ probe: true, fresh: true });
+    expect(ready.t.commands[0]).toContain('+ 0 ))');
+    const later = makeCtx();
+    let n = 0;
+    later.t.on('chk', () => ({ code: n++ === 0 ? 124 : 0 }));
+    expect((await waitFor.port('10.0.0.1', 6443, { timeoutMs: 5000 })(later.ctx)).status).toBe('ok');
+    expect(later.t.execs).toHaveLength(2);
+    expect(later.t.execs[1]!.options?.probe).toBeUndefined();
+    expect(later.t.commands[1]).toContain('+ 5 ))');
+  });
+
   it('timeout is failed with the last output; a missing tool is failed with its message', async () => {
     const { ctx, t } = makeCtx();
     t.on('curl', { code: 124, stderr: 'HTTP 503\n' });
