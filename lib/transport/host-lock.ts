@@ -36,6 +36,13 @@ export class HostLockError extends UnreachableError {
 
 /** Who we are, as the next run will read it: pid, controller, user, playbook, start time. */
 export function lockHolderLine(now: Date = new Date()): string {
+  who ??= whoWeAre();
+  return `${who}, since ${now.toISOString()}`;
+}
+
+/** Read once per process: userInfo() reads the passwd database, ~1 ms a connection. */
+let who: string | undefined;
+function whoWeAre(): string {
   let user = 'unknown';
   try {
     user = userInfo().username;
@@ -43,7 +50,7 @@ export function lockHolderLine(now: Date = new Date()): string {
     /* no passwd entry */
   }
   const script = process.argv[1] ? ` (${basename(process.argv[1])})` : '';
-  return `drover pid ${process.pid}${script} on ${hostname()} as ${user}, since ${now.toISOString()}`;
+  return `drover pid ${process.pid}${script} on ${hostname()} as ${user}`;
 }
 
 /**
