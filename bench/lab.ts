@@ -532,14 +532,14 @@ class LabRun {
     const scenariosAt = (rttMs: number | undefined): LabScenario[] => {
       const scenario = (id: LabScenarioId, name: string, hosts: string[], tools: LabTool[]): LabScenario[] =>
         wanted.includes(id) ? [{ name, hosts, tools: only(tools), ...(rttMs !== undefined ? { rttMs } : {}), results: new Map() }] : [];
-      // Over latency (issue 15): the README's tsx command on 1 host, node --import tsx on all,
-      // no-ahead next to prebuilt everywhere (does probe-ahead pay at latency?).
+      // Over latency (issue 15): the README's command (npx tsx) and prebuilt on 1 host and on
+      // all, no-ahead next to prebuilt everywhere (does probe-ahead pay at latency?).
       const lat = rttMs !== undefined;
       return [
         ...scenario('one', `1 host (${one})`, [one], lat ? ['drover-npx', 'drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover-npx', 'drover', 'drover-prebuilt', 'ansible', 'floor']),
         ...scenario('python', `the ${python.length} hosts with Python`, python, lat ? ['drover-prebuilt', 'drover-no-ahead', 'ansible', 'floor'] : ['drover', 'drover-prebuilt', 'ansible', 'floor']),
         // rolling: the serial K3s plays without Play.checkFirst (every host in its own batch).
-        ...scenario('all', `all ${all.length} lab hosts`, all, lat ? ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'floor'] : ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'drover-sessions', 'floor']),
+        ...scenario('all', `all ${all.length} lab hosts`, all, lat ? ['drover-npx', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'floor'] : ['drover', 'drover-prebuilt', 'drover-no-ahead', 'drover-rolling', 'drover-sessions', 'floor']),
       ].filter((s) => s.hosts.length > 0 && s.tools.length > 0);
     };
     const out: LabScenario[] = [];
@@ -847,7 +847,7 @@ export function labRttMarkdown(res: LabResults, o: LabOptions, cmd: string): str
     "the round trips a tool waits on. \"Drover's own count\" is what Drover's --json recap reports per host (hosts.NAME.roundTrips), when",
     'the engine reports it: the cross-check. "relay CPU": what the relay process spent during the run (on the same cores).',
     'Tools as in the lab part: drover-prebuilt = `node dist/bench/playbooks/lab-site.js`, drover-npx = `npx tsx bench/playbooks/lab-site.ts`',
-    '(the README\'s command, 1 host), drover = `node --import tsx bench/playbooks/lab-site.ts` (all hosts), drover-no-ahead = prebuilt',
+    '(the README\'s command word for word, npm\'s start-up included; on 1 host and on all), drover-no-ahead = prebuilt',
     'with `DROVER_PROBE_AHEAD=0`, drover-rolling = prebuilt with `DROVER_CHECK_FIRST=0` (the serial K3s plays roll every host in',
     'its own batch, converged or not, as Ansible does: the engine before Play.checkFirst); Ansible: pipelining, ControlPersist (its default, 60 s; the master is killed after each run, so every',
     'run pays its connection), forks = hosts, only on the hosts with Python; the floor: one `ssh host sh -s` per host with the',
