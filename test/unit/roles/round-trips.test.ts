@@ -268,8 +268,9 @@ describe('the whole site per host (what the lab bench measures)', () => {
 describe('the lab bench\'s playbook (bench/playbooks/lab-site.ts)', () => {
   // Foundation, load balancers and K3s (no PostgreSQL, Cilium or cloudflared), per host, facts
   // included, probe-ahead on / off. Against the recap's roundTrips of the same playbook on the
-  // converged lab through the 80 ms latency relays (2026-12-07 07:52 UTC, load 2.3; the bench's
-  // `lab --rtt 80` run, probe-ahead on): load balancers 14 15, infra 14, postgresql1-2 13 13,
+  // converged lab through the 80 ms latency relays (2026-12-07 07:52 UTC, load 2.3; a --json run
+  // of dist/bench/playbooks/lab-site.js with the bench's relays and overlay inventory,
+  // bench/lib/relay.ts, probe-ahead on): load balancers 14 15, infra 14, postgresql1-2 13 13,
   // master1 39, master2-3 20 21, workers 19 21 20, storage1 16. That is this + 9 to 11 (connect
   // 5-6, lock and shell 4-5) on every host but master1 (+20: the agents' and joining servers'
   // delegated commands meeting its own, see above).
