@@ -110,7 +110,7 @@ async function wait(
       ...(probe ? { probe: true, fresh: true } : {}),
     });
   let r = await look(0, true);
-  if (r.code === 124 && !ctx.check && timeoutMs > 0) r = await look(timeoutMs / 1000, false);
+  if (r.code === 124 && timeoutMs > 0) r = await look(timeoutMs / 1000, false); // 0 in --check
   const elapsedMs = Date.now() - start;
   const data = { elapsedMs };
   if (r.code === 0) return ok(`${what} after ${(elapsedMs / 1000).toFixed(1)}s`, { data });

@@ -204,7 +204,6 @@ export class ProbeWindow {
   private to = -1;
   private epoch = -1;
   private width = FIRST_WINDOW;
-  private restarted = false;
 
   /**
    * Called before the task at `index`: the step indexes to read ahead now, or [] when the
@@ -212,11 +211,11 @@ export class ProbeWindow {
    */
   next(index: number, epoch: number, last: number): number[] {
     const changed = epoch !== this.epoch;
-    if (this.restarted) {
-      // Only the width carries over: a change since means a new window starts as any does.
+    if (this.to < 0) {
+      // A first window, or a new play's: only the width carries over, and only when nothing
+      // changed since (a window never used has epoch -1, so it starts at FIRST_WINDOW).
       this.width = changed ? FIRST_WINDOW : Math.max(this.width, FIRST_WINDOW);
-      this.restarted = false;
-    } else if (this.to >= 0) {
+    } else {
       if (index <= this.to && !changed) return [];
       this.width = changed ? 1 : Math.min(this.width * 2, MAX_WINDOW);
     }
@@ -230,9 +229,7 @@ export class ProbeWindow {
 
   /** A new play or batch: its task indexes start again at 0. */
   restart(): void {
-    if (this.to < 0 && !this.restarted) return; // never used: it starts as a new one
     this.to = -1;
-    this.restarted = true;
   }
 
   /** The read-ahead itself ran execs: start counting changes after it. */
